@@ -1,0 +1,24 @@
+"""Operator definitions, one module each, in one registry keyed by OpType."""
+
+from __future__ import annotations
+
+from leafml.ir.graph import GraphError, OpType
+from leafml.ops.base import OpDef
+from leafml.ops.conv2d import Conv2D, Conv2DAttrs
+from leafml.ops.fully_connected import FullyConnected, FullyConnectedAttrs
+from leafml.ops.pooling import AveragePool2D, MaxPool2D, PoolAttrs
+from leafml.ops.reshape import Reshape, ReshapeAttrs
+from leafml.ops.softmax import Softmax, SoftmaxAttrs
+
+OPS: dict[OpType, OpDef] = {op.op: op for op in (Conv2D(), FullyConnected(), MaxPool2D(), AveragePool2D(), Reshape(), Softmax())}
+
+
+def get_op(op: OpType) -> OpDef:
+    """The definition of ``op``; GraphError for an operator without one."""
+    try:
+        return OPS[op]
+    except KeyError:
+        raise GraphError(f"operator {op} has no definition in leafml.ops") from None
+
+
+__all__ = ["OPS", "Conv2DAttrs", "FullyConnectedAttrs", "OpDef", "PoolAttrs", "ReshapeAttrs", "SoftmaxAttrs", "get_op"]

@@ -1,0 +1,150 @@
+"""Fixed-point arithmetic of TFLite's integer kernels: the one place for it.
+
+Every int8 kernel in leafml (numpy reference and generated C) rescales an
+int32 accumulator with a *quantized multiplier*: a real factor M is stored as
+an int32 significand ``m`` in Q0.31 and a power-of-two ``shift`` so that
+``M ~= m * 2**(shift - 31)``.  Applying it needs a rounding rule, and the two
+runtimes we verify against disagree:
+
+``"double"``
+    gemmlowp's *double rounding*: a saturating rounding doubling high multiply
+    (rounds once) followed by a rounding right shift (rounds again).  This is
+    what TFLM and CMSIS-NN do, so it is leafml's default: it is the runtime on
+    the microcontroller.
+``"single"``
+    TFLite's ``TFLITE_SINGLE_ROUNDING``: one 64-bit product, one rounding.
+    This is what LiteRT does.
+
+The two differ by at most one step per requantization, which compounds to a
+few LSB over a network.  All functions here are vectorised over numpy arrays
+and exact: intermediate values are int64, and C's truncating division is
+emulated where TFLite relies on it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+
+Rounding = Literal["double", "single"]
+ROUNDINGS: tuple[Rounding, ...] = ("double", "single")
+
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+
+
+def check_rounding(rounding: str) -> Rounding:
+    """Return ``rounding`` if it names a known mode, else raise ValueError."""
+    if rounding not in ROUNDINGS:
+        raise ValueError(f"unknown rounding mode {rounding!r}; use one of {', '.join(ROUNDINGS)}")
+    return rounding  # type: ignore[return-value]
+
+
+def _round_half_away(x: float) -> int:
+    # TfLiteRound is std::round: halves go away from zero (Python's round()
+    # goes to even, which would differ on exact halves).
+    return int(math.copysign(math.floor(abs(x) + 0.5), x))
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """Split a real multiplier into ``(significand, shift)`` like TFLite.
+
+    ``significand`` is in [2**30, 2**31) (or 0) and
+    ``real ~= significand * 2**(shift - 31)``.  Matches
+    ``tflite::QuantizeMultiplier`` including its flush of tiny values to 0.
+    """
+    if real == 0.0:
+        return 0, 0
+    if real < 0:
+        raise ValueError(f"quantized multipliers must be non-negative, got {real}")
+    q, shift = math.frexp(real)
+    q_fixed = _round_half_away(q * (1 << 31))
+    if q_fixed == 1 << 31:
+        q_fixed //= 2
+        shift += 1
+    if shift < -31:
+        return 0, 0
+    return q_fixed, shift
+
+
+def quantize_multipliers(reals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vector form of :func:`quantize_multiplier`: int32 significands and shifts."""
+    pairs = [quantize_multiplier(float(r)) for r in np.asarray(reals, dtype=np.float64).ravel()]
+    significands = np.array([p[0] for p in pairs], dtype=np.int32)
+    shifts = np.array([p[1] for p in pairs], dtype=np.int32)
+    return significands, shifts
+
+
+def _trunc_div(a: np.ndarray, b: int) -> np.ndarray:
+    """C99 integer division (truncates toward zero) on int64 arrays."""
+    q = np.abs(a) // b
+    return np.where(a < 0, -q, q)
+
+
+def saturating_rounding_doubling_high_mul(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
+    """gemmlowp's SaturatingRoundingDoublingHighMul on int32 values (returned as int64)."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    overflow = (a == INT32_MIN) & (b == INT32_MIN)
+    ab = a * b
+    nudge = np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+    high = _trunc_div(ab + nudge, 1 << 31)
+    return np.where(overflow, INT32_MAX, high)
+
+
+def rounding_divide_by_pot(x: np.ndarray, exponent: np.ndarray | int) -> np.ndarray:
+    """gemmlowp's RoundingDivideByPOT: arithmetic shift right, rounding half away from zero."""
+    x = np.asarray(x, dtype=np.int64)
+    exponent = np.asarray(exponent, dtype=np.int64)
+    mask = (np.int64(1) << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (x < 0)
+    return (x >> exponent) + (remainder > threshold)
+
+
+def multiply_by_quantized_multiplier(
+    x: np.ndarray, significand: np.ndarray | int, shift: np.ndarray | int, rounding: Rounding = "double"
+) -> np.ndarray:
+    """Rescale int32 accumulators ``x`` by ``significand * 2**(shift-31)``.
+
+    ``significand`` and ``shift`` broadcast against ``x`` (per-channel
+    multipliers along the last axis, for example).  Returns int64 values that
+    fit in int32, before the output zero point and clamping.
+    """
+    x = np.asarray(x, dtype=np.int64)
+    significand = np.asarray(significand, dtype=np.int64)
+    shift = np.asarray(shift, dtype=np.int64)
+    if check_rounding(rounding) == "single":
+        total_shift = 31 - shift
+        round_ = np.int64(1) << (total_shift - 1)
+        return (x * significand + round_) >> total_shift
+    left_shift = np.maximum(shift, 0)
+    right_shift = np.maximum(-shift, 0)
+    # TFLite multiplies in int32 here; it wraps only for multipliers >= 2**31,
+    # which no layer we quantize produces.
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x << left_shift, significand), right_shift)
+
+
+def requantize(
+    acc: np.ndarray,
+    significand: np.ndarray | int,
+    shift: np.ndarray | int,
+    output_zero_point: int,
+    act_min: int,
+    act_max: int,
+    rounding: Rounding = "double",
+) -> np.ndarray:
+    """Accumulators to int8 outputs: rescale, add the zero point, clamp."""
+    scaled = multiply_by_quantized_multiplier(acc, significand, shift, rounding) + output_zero_point
+    return np.clip(scaled, act_min, act_max).astype(np.int8)
+
+
+def quantize_value(value: float, scale: float, zero_point: int) -> int:
+    """One real value to its quantized integer the way TFLite's Prepare does.
+
+    The division and rounding happen in float32, like ``TfLiteRound(f / scale)``
+    with float operands; used for activation clamp bounds.
+    """
+    return zero_point + _round_half_away(float(np.float32(value) / np.float32(scale)))
