@@ -32,6 +32,12 @@ def run(graph: Graph, inputs: list[np.ndarray], rounding: str = "double") -> lis
     batch; the result arrays carry the given batch.  Raises GraphError for a
     wrong number of inputs, a wrong dtype or a wrong per-sample shape.
     """
+    values = evaluate(graph, inputs, rounding)
+    return [values[name] for name in graph.outputs]
+
+
+def evaluate(graph: Graph, inputs: list[np.ndarray], rounding: str = "double") -> dict[str, np.ndarray]:
+    """Like :func:`run`, but return every activation tensor's value by name."""
     rounding = check_rounding(rounding)
     if len(inputs) != len(graph.inputs):
         raise GraphError(f"the graph takes {len(graph.inputs)} inputs, {len(inputs)} were given")
@@ -58,4 +64,4 @@ def run(graph: Graph, inputs: list[np.ndarray], rounding: str = "double") -> lis
         declared = graph.tensors[node.outputs[0]].shape
         # Keep the runtime batch: the declared shape has batch 1.
         values[node.outputs[0]] = out.reshape((batch if declared[0] == 1 else declared[0], *declared[1:]))
-    return [values[name] for name in graph.outputs]
+    return values

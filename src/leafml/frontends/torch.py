@@ -1,0 +1,259 @@
+"""PyTorch module -> float IR graph, through torch.fx symbolic tracing.
+
+What happens on the way:
+
+* NCHW becomes NHWC and conv weights become OHWI, as TFLite wants.
+* BatchNorm is folded into the convolution or linear layer before it.
+* ReLU / ReLU6 become the fused activation of the layer that produces their
+  input (a conv, linear or pooling layer whose output has no other reader).
+* Flatten becomes RESHAPE.  Flattening NHWC orders elements (h, w, c) where
+  torch orders them (c, h, w), so the columns of the Linear layer that reads
+  the flattened tensor are permuted to match; nothing is transposed at run time.
+* Dropout and Identity vanish (inference semantics).
+
+Anything else is refused with the layer's name and the supported list.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+import torch.fx
+import torch.nn.functional as F
+from torch import nn
+from torch.fx.passes.shape_prop import ShapeProp
+
+from leafml.ir.graph import Activation, Graph, Node, OpType, Padding, Tensor
+from leafml.ops import Conv2DAttrs, FullyConnectedAttrs, PoolAttrs, ReshapeAttrs, SoftmaxAttrs
+from leafml.ops.base import window
+
+SUPPORTED = "Conv2d, Linear, BatchNorm1d/2d (folded), ReLU, ReLU6, MaxPool2d, AvgPool2d, Flatten, Softmax, Dropout, Identity"
+
+
+class UnsupportedModelError(ValueError):
+    """The module uses something the torch frontend cannot convert."""
+
+
+@dataclass
+class _Value:
+    """What an FX node evaluates to in the IR: a tensor plus how torch orders it."""
+
+    name: str
+    # For a flattened NHWC tensor: perm[j] is the torch (CHW) index of IR element j.
+    perm: np.ndarray | None = None
+
+
+def _pair(v) -> tuple[int, int]:
+    return (int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def _padding_rule(label: str, in_hw, kernel, stride, dilation, torch_pad) -> Padding:
+    """The TFLite padding that reproduces torch's explicit symmetric padding."""
+    if torch_pad == "valid" or _pair(torch_pad) == (0, 0):
+        return Padding.VALID
+    win = window(in_hw[0], in_hw[1], kernel[0], kernel[1], stride, dilation, Padding.SAME)
+    if torch_pad == "same":
+        return Padding.SAME
+    ph, pw = _pair(torch_pad)
+    torch_out = [(in_hw[i] + 2 * p - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i, p in enumerate((ph, pw))]
+    if (win.pad_top, win.pad_left) == (ph, pw) and [win.out_h, win.out_w] == torch_out:
+        return Padding.SAME
+    raise UnsupportedModelError(
+        f"layer {label!r}: padding {torch_pad} on a {in_hw[0]}x{in_hw[1]} input is neither VALID nor TFLite SAME; "
+        f"use padding=0, padding='same', or a padding that equals SAME for this size"
+    )
+
+
+class _Converter:
+    def __init__(self, module: nn.Module, example: torch.Tensor):
+        self.module = copy.deepcopy(module).eval()
+        self.gm = torch.fx.symbolic_trace(self.module)
+        ShapeProp(self.gm).propagate(example)
+        self.modules = dict(self.gm.named_modules())
+        self.graph = Graph()
+        self.values: dict[torch.fx.Node, _Value] = {}
+
+    # -- helpers ----------------------------------------------------------------
+    def shape(self, n: torch.fx.Node) -> tuple[int, ...]:
+        return tuple(n.meta["tensor_meta"].shape)
+
+    def new_tensor(self, base: str, shape) -> str:
+        return self.graph.add_tensor(Tensor(self.graph.unique_name(base), shape)).name
+
+    def constant(self, base: str, data: np.ndarray) -> str:
+        return self.graph.add_constant(self.graph.unique_name(base), data.astype(np.float32)).name
+
+    def emit(self, op: OpType, inputs: list[str], base: str, shape, attrs) -> str:
+        out = self.new_tensor(base, shape)
+        self.graph.nodes.append(Node(op, inputs, [out], attrs, name=base))
+        return out
+
+    def ir_shape(self, torch_shape) -> tuple[int, ...]:
+        s = tuple(int(d) for d in torch_shape)
+        return (s[0], s[2], s[3], s[1]) if len(s) == 4 else s
+
+    # -- layers -------------------------------------------------------------------
+    def conv(self, n, m: nn.Conv2d, x: _Value) -> _Value:
+        if m.groups != 1:
+            raise UnsupportedModelError(f"layer {n.target!r}: grouped/depthwise Conv2d (groups={m.groups}) is not supported yet; supported: {SUPPORTED}")
+        if m.padding_mode != "zeros":
+            raise UnsupportedModelError(f"layer {n.target!r}: padding_mode={m.padding_mode!r}; only 'zeros' is supported")
+        in_shape = self.graph.tensors[x.name].shape
+        padding = _padding_rule(n.target, in_shape[1:3], m.kernel_size, _pair(m.stride), _pair(m.dilation), m.padding)
+        w = m.weight.detach().numpy().transpose(0, 2, 3, 1)
+        b = m.bias.detach().numpy() if m.bias is not None else np.zeros(w.shape[0], np.float32)
+        attrs = Conv2DAttrs(_pair(m.stride), padding, _pair(m.dilation), Activation.NONE)
+        inputs = [x.name, self.constant(f"{n.name}.weight", w), self.constant(f"{n.name}.bias", b)]
+        return _Value(self.emit(OpType.CONV_2D, inputs, n.name, self.ir_shape(self.shape(n)), attrs))
+
+    def linear(self, n, m: nn.Linear, x: _Value) -> _Value:
+        w = m.weight.detach().numpy()
+        if x.perm is not None:
+            w = w[:, x.perm]
+        b = m.bias.detach().numpy() if m.bias is not None else np.zeros(w.shape[0], np.float32)
+        if len(self.graph.tensors[x.name].shape) != 2:
+            raise UnsupportedModelError(f"layer {n.target!r}: Linear needs a 2-D [batch, features] input; flatten first")
+        inputs = [x.name, self.constant(f"{n.name}.weight", w), self.constant(f"{n.name}.bias", b)]
+        return _Value(self.emit(OpType.FULLY_CONNECTED, inputs, n.name, self.shape(n), FullyConnectedAttrs()))
+
+    def pool(self, n, m, x: _Value, op: OpType) -> _Value:
+        label = n.target
+        kernel, stride = _pair(m.kernel_size), _pair(m.stride if m.stride is not None else m.kernel_size)
+        if m.ceil_mode:
+            raise UnsupportedModelError(f"layer {label!r}: ceil_mode=True is not supported")
+        if isinstance(m, nn.MaxPool2d) and _pair(m.dilation) != (1, 1):
+            raise UnsupportedModelError(f"layer {label!r}: dilated MaxPool2d is not supported")
+        if isinstance(m, nn.AvgPool2d) and (m.divisor_override or (m.count_include_pad and _pair(m.padding) != (0, 0))):
+            raise UnsupportedModelError(f"layer {label!r}: AvgPool2d must not count padding (count_include_pad=False) or override the divisor")
+        in_shape = self.graph.tensors[x.name].shape
+        padding = _padding_rule(label, in_shape[1:3], kernel, stride, (1, 1), m.padding)
+        attrs = PoolAttrs(kernel, stride, padding, Activation.NONE)
+        return _Value(self.emit(op, [x.name], n.name, self.ir_shape(self.shape(n)), attrs))
+
+    def flatten(self, n, x: _Value) -> _Value:
+        in_shape = self.graph.tensors[x.name].shape
+        out_shape = self.shape(n)
+        if len(out_shape) != 2 or out_shape[0] != in_shape[0]:
+            raise UnsupportedModelError(f"node {n.name!r}: only flattening everything after the batch axis is supported")
+        perm = None
+        if len(in_shape) == 4 and in_shape[3] > 1 and in_shape[1] * in_shape[2] > 1:
+            _, h, w, c = in_shape
+            perm = np.arange(c * h * w).reshape(c, h, w).transpose(1, 2, 0).ravel()
+        return _Value(self.emit(OpType.RESHAPE, [x.name], n.name, out_shape, ReshapeAttrs(tuple(out_shape))), perm)
+
+    def fold_batchnorm(self, n, m, x: _Value) -> _Value:
+        producer = self.graph.producer(x.name)
+        if producer is None or producer.op not in (OpType.CONV_2D, OpType.FULLY_CONNECTED) or len(n.args[0].users) != 1:
+            raise UnsupportedModelError(f"layer {n.target!r}: BatchNorm must directly follow a Conv2d or Linear layer to be folded")
+        gamma = m.weight.detach().numpy() if m.affine else np.ones(m.num_features, np.float32)
+        beta = m.bias.detach().numpy() if m.affine else np.zeros(m.num_features, np.float32)
+        factor = gamma / np.sqrt(m.running_var.detach().numpy() + m.eps)
+        w, b = (self.graph.tensors[name] for name in producer.inputs[1:3])
+        w.data = (w.data * factor.reshape(-1, *([1] * (w.data.ndim - 1)))).astype(np.float32)
+        b.data = ((b.data - m.running_mean.detach().numpy()) * factor + beta).astype(np.float32)
+        return x
+
+    def fuse_activation(self, n, x: _Value, activation: Activation) -> _Value:
+        producer = self.graph.producer(x.name)
+        fusable = (OpType.CONV_2D, OpType.FULLY_CONNECTED, OpType.MAX_POOL_2D, OpType.AVERAGE_POOL_2D)
+        if producer is None or producer.op not in fusable or producer.attrs.activation is not Activation.NONE or len(n.args[0].users) != 1:
+            raise UnsupportedModelError(
+                f"node {n.name!r}: {activation.value} must directly follow a Conv2d, Linear or pooling layer (it is fused into it)"
+            )
+        producer.attrs = replace(producer.attrs, activation=activation)
+        return x
+
+    def softmax(self, n, x: _Value, dim) -> _Value:
+        rank = len(self.graph.tensors[x.name].shape)
+        if dim not in (-1, rank - 1) or rank != 2:
+            raise UnsupportedModelError(f"node {n.name!r}: Softmax is supported over the last axis of a 2-D tensor")
+        return _Value(self.emit(OpType.SOFTMAX, [x.name], n.name, self.shape(n), SoftmaxAttrs(1.0)))
+
+    # -- dispatch -----------------------------------------------------------------
+    def call_module(self, n, x: _Value) -> _Value:
+        m = self.modules[n.target]
+        if isinstance(m, nn.Conv2d):
+            return self.conv(n, m, x)
+        if isinstance(m, nn.Linear):
+            return self.linear(n, m, x)
+        if isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
+            return self.fold_batchnorm(n, m, x)
+        if isinstance(m, nn.ReLU6):
+            return self.fuse_activation(n, x, Activation.RELU6)
+        if isinstance(m, nn.ReLU):
+            return self.fuse_activation(n, x, Activation.RELU)
+        if isinstance(m, nn.Hardtanh) and (m.min_val, m.max_val) == (0.0, 6.0):
+            return self.fuse_activation(n, x, Activation.RELU6)
+        if isinstance(m, nn.MaxPool2d):
+            return self.pool(n, m, x, OpType.MAX_POOL_2D)
+        if isinstance(m, nn.AvgPool2d):
+            return self.pool(n, m, x, OpType.AVERAGE_POOL_2D)
+        if isinstance(m, nn.Flatten):
+            return self.flatten(n, x)
+        if isinstance(m, nn.Softmax):
+            return self.softmax(n, x, m.dim)
+        if isinstance(m, (nn.Dropout, nn.Identity)):
+            return x
+        raise UnsupportedModelError(f"layer {n.target!r} ({type(m).__name__}) is not supported; supported: {SUPPORTED}")
+
+    def call_function(self, n, x: _Value) -> _Value:
+        f = n.target
+        if f in (F.relu, torch.relu):
+            return self.fuse_activation(n, x, Activation.RELU)
+        if f is F.relu6 or (f is F.hardtanh and tuple(n.args[1:3]) == (0.0, 6.0)):
+            return self.fuse_activation(n, x, Activation.RELU6)
+        if f in (torch.flatten, torch.reshape):
+            return self.flatten(n, x)
+        if f in (F.softmax, torch.softmax):
+            return self.softmax(n, x, n.kwargs.get("dim", n.args[1] if len(n.args) > 1 else None))
+        if f is F.dropout:
+            return x
+        raise UnsupportedModelError(f"function {getattr(f, '__name__', f)!r} at node {n.name!r} is not supported; supported: {SUPPORTED}")
+
+    def call_method(self, n, x: _Value) -> _Value:
+        if n.target in ("view", "reshape", "flatten"):
+            return self.flatten(n, x)
+        if n.target == "relu":
+            return self.fuse_activation(n, x, Activation.RELU)
+        if n.target == "softmax":
+            return self.softmax(n, x, n.kwargs.get("dim", n.args[1] if len(n.args) > 1 else None))
+        raise UnsupportedModelError(f"tensor method {n.target!r} at node {n.name!r} is not supported; supported: {SUPPORTED}")
+
+    def convert(self) -> Graph:
+        for n in self.gm.graph.nodes:
+            if n.op == "placeholder":
+                name = self.new_tensor(n.name, self.ir_shape(self.shape(n)))
+                self.graph.inputs.append(name)
+                self.values[n] = _Value(name)
+            elif n.op == "output":
+                outs = n.args[0] if isinstance(n.args[0], (tuple, list)) else [n.args[0]]
+                self.graph.outputs = [self.values[o].name for o in outs]
+            elif n.op in ("call_module", "call_function", "call_method"):
+                tensor_args = [a for a in n.args if isinstance(a, torch.fx.Node)]
+                if len(tensor_args) != 1:
+                    raise UnsupportedModelError(f"node {n.name!r} combines {len(tensor_args)} tensors; only single-input layers are supported")
+                self.values[n] = getattr(self, n.op)(n, self.values[tensor_args[0]])
+            else:
+                raise UnsupportedModelError(f"node {n.name!r} ({n.op}) is not supported; supported: {SUPPORTED}")
+        return self.graph.validate()
+
+
+def from_torch(module: nn.Module, example_input: torch.Tensor) -> Graph:
+    """Convert ``module`` (evaluated in inference mode) to a float leafml Graph.
+
+    ``example_input`` fixes the input shape (batch 1, NCHW for images or
+    ``[1, features]``).  The module itself is not modified.  Raises
+    :class:`UnsupportedModelError` naming the first layer that cannot be converted.
+    """
+    if not isinstance(example_input, torch.Tensor) or example_input.dtype != torch.float32:
+        raise UnsupportedModelError("example_input must be a float32 torch.Tensor, e.g. torch.zeros(1, 1, 8, 8)")
+    if example_input.shape[0] != 1:
+        raise UnsupportedModelError(f"example_input must have batch 1, got shape {tuple(example_input.shape)}")
+    try:
+        converter = _Converter(module, example_input)
+    except torch.fx.proxy.TraceError as e:
+        raise UnsupportedModelError(f"the module cannot be traced by torch.fx ({e}); keep forward() free of data-dependent control flow") from None
+    return converter.convert()
