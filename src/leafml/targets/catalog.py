@@ -13,6 +13,7 @@ latency and energy figure derived from it.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -93,59 +94,64 @@ class Board:
 
 # --- schema -----------------------------------------------------------------
 # A checker takes (value, field path) and returns the converted value or
-# raises _Invalid(path, expected). The tables below are the whole schema.
+# raises _Invalid. The tables below are the whole schema.
 
 
 class _Invalid(Exception):
-    def __init__(self, path: str, expected: str) -> None:
-        super().__init__(path, expected)
+    """A schema breach at ``path``; ``message`` is what follows the path."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(path, message)
         self.path = path
-        self.expected = expected
+        self.message = message
 
 
-def _describe(value: Any) -> str:
-    return f"{type(value).__name__} {value!r}" if not isinstance(value, dict) else "a table"
+# Stands in for an absent field, so the field's own checker says what it expects.
+_MISSING = object()
+
+
+def _wrong(path: str, expected: str, value: Any) -> _Invalid:
+    if value is _MISSING:
+        return _Invalid(path, f"is missing (expected {expected})")
+    got = "a table" if isinstance(value, dict) else f"{type(value).__name__} {value!r}"
+    return _Invalid(path, f"should be {expected}, got {got}")
 
 
 def _text(value: Any, path: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise _Invalid(path, f"a non-empty string, got {_describe(value)}")
+        raise _wrong(path, "a non-empty string", value)
     return value
 
 
 def _positive_int(value: Any, path: str) -> int:
     # bool is an int in Python; `true` is never a byte count.
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise _Invalid(path, f"a positive integer, got {_describe(value)}")
+        raise _wrong(path, "a positive integer", value)
     return value
 
 
 def _positive_number(value: Any, path: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise _Invalid(path, f"a positive number, got {_describe(value)}")
+    # TOML has nan and inf; neither is a usable current or voltage.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise _wrong(path, "a positive finite number", value)
     return float(value)
 
 
 def _kind(value: Any, path: str) -> str:
     if value not in KINDS:
-        raise _Invalid(path, f"one of {', '.join(repr(k) for k in KINDS)}, got {_describe(value)}")
+        raise _wrong(path, " or ".join(repr(k) for k in KINDS), value)
     return value
 
 
 def _table(value: Any, path: str, spec: Mapping[str, Callable[[Any, str], Any]]) -> dict[str, Any]:
     """Check that ``value`` is a table with exactly the keys of ``spec``."""
     if not isinstance(value, dict):
-        raise _Invalid(path, f"a table with keys {', '.join(spec)}, got {_describe(value)}")
+        raise _wrong(path, f"a table with keys {', '.join(spec)}", value)
     prefix = f"{path}." if path else ""
     for key in value:
         if key not in spec:
-            raise _Invalid(f"{prefix}{key}", f"no such field (allowed here: {', '.join(spec)})")
-    out = {}
-    for key, check in spec.items():
-        if key not in value:
-            raise _Invalid(f"{prefix}{key}", "this field, which is missing")
-        out[key] = check(value[key], f"{prefix}{key}")
-    return out
+            raise _Invalid(f"{prefix}{key}", f"is not a known field (expected one of: {', '.join(spec)})")
+    return {key: check(value.get(key, _MISSING), f"{prefix}{key}") for key, check in spec.items()}
 
 
 def _figure(check_value: Callable[[Any, str], Any]) -> Callable[[Any, str], Figure]:
@@ -159,15 +165,15 @@ def _figures_by_name(check_value: Callable[[Any, str], Any]) -> Callable[[Any, s
 
     def check(value: Any, path: str) -> Mapping[str, Figure]:
         if not isinstance(value, dict) or not value:
-            raise _Invalid(path, f"a table of one or more named figures, got {_describe(value)}")
+            raise _wrong(path, "a table of one or more named figures", value)
         return MappingProxyType({name: one(item, f"{path}.{name}") for name, item in value.items()})
 
     return check
 
 
 def _schema_version(value: Any, path: str) -> int:
-    if value != SCHEMA_VERSION or isinstance(value, bool):
-        raise _Invalid(path, f"{SCHEMA_VERSION}, got {_describe(value)}")
+    if isinstance(value, bool) or value != SCHEMA_VERSION:
+        raise _wrong(path, str(SCHEMA_VERSION), value)
     return value
 
 
@@ -176,7 +182,7 @@ def _cpi(value: Any, path: str) -> CpiRange:
             "kind": _kind, "source": _text}
     cpi = CpiRange(**_table(value, path, spec))
     if not cpi.low <= cpi.typical <= cpi.high:
-        raise _Invalid(path, f"low <= typical <= high, got {cpi.low}, {cpi.typical}, {cpi.high}")
+        raise _Invalid(path, f"should have low <= typical <= high, got {cpi.low}, {cpi.typical}, {cpi.high}")
     return cpi
 
 
@@ -204,10 +210,10 @@ def _board_from_data(data: dict[str, Any], path: Path) -> Board:
     fields = _table(data, "", _BOARD_SPEC)
     fields.pop("schema")
     if fields["id"] != path.stem:
-        raise _Invalid("id", f"{path.stem!r} (the file name without .toml), got {fields['id']!r}")
+        raise _wrong("id", f"{path.stem!r} (the file name without .toml)", fields["id"])
     if fields["regulator"].value not in fields["active_current_a"]:
         known = ", ".join(fields["active_current_a"])
-        raise _Invalid("regulator.value", f"a key of active_current_a ({known}), got {fields['regulator'].value!r}")
+        raise _wrong("regulator.value", f"a key of active_current_a ({known})", fields["regulator"].value)
     return Board(path=path, **fields)
 
 
@@ -241,7 +247,7 @@ def load_board(name_or_path: str | Path) -> Board:
     try:
         return _board_from_data(data, path)
     except _Invalid as bad:
-        raise BoardFileError(f"{path}: field '{bad.path}': expected {bad.expected}") from None
+        raise BoardFileError(f"{path}: field '{bad.path}' {bad.message}") from None
 
 
 def list_boards() -> list[Board]:

@@ -1,0 +1,99 @@
+"""The two real runtimes leafml is verified against.
+
+* LiteRT (``ai-edge-litert``, default op resolver): requantizes with single
+  rounding.  Measured on this project's models: bit-exact with the reference
+  interpreter in ``"single"`` mode, while LiteRT's BUILTIN_REF resolver mixes
+  rounding rules and matches neither mode, so it is not used.
+* TFLM (``tflite-micro``'s Python interpreter): the runtime of a
+  microcontroller, double rounding; bit-exact with ``"double"`` mode.
+
+Both take the .tflite bytes that leafml wrote and a batch of int8 (or
+float32) inputs, run them one sample at a time (the models have batch 1) and
+return the outputs stacked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+
+import numpy as np
+
+PEER_ROUNDING = {"litert": "single", "tflm": "double"}
+
+
+class PeerError(RuntimeError):
+    """A peer runtime refused or failed to run a model."""
+
+
+def run_litert(model: bytes, inputs: np.ndarray) -> np.ndarray:
+    """Outputs of LiteRT's interpreter (default resolver) for each sample of ``inputs``."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    try:
+        # LiteRT logs "Created TensorFlow Lite XNNPACK delegate" on stderr from C++.
+        interpreter = Interpreter(model_content=model)
+        _capture_stderr(interpreter.allocate_tensors)
+    except (RuntimeError, ValueError) as e:
+        raise PeerError(f"LiteRT could not load the model: {e}") from None
+    input_index = interpreter.get_input_details()[0]["index"]
+    output_index = interpreter.get_output_details()[0]["index"]
+    outputs = []
+    for sample in inputs:
+        interpreter.set_tensor(input_index, sample[None])
+        interpreter.invoke()
+        outputs.append(interpreter.get_tensor(output_index)[0].copy())
+    return np.stack(outputs)
+
+
+def tflm_interpreter(model: bytes):
+    """A TFLM Python interpreter for ``model`` (PeerError if TFLM refuses it)."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    try:
+        return runtime.Interpreter.from_bytes(model)
+    except (RuntimeError, ValueError) as e:
+        raise PeerError(f"TFLM could not load the model: {e}") from None
+
+
+def run_tflm(model: bytes, inputs: np.ndarray) -> np.ndarray:
+    """Outputs of TFLM's interpreter for each sample of ``inputs``."""
+    interpreter = tflm_interpreter(model)
+    outputs = []
+    for sample in inputs:
+        interpreter.set_input(sample[None], 0)
+        interpreter.invoke()
+        outputs.append(interpreter.get_output(0)[0].copy())
+    return np.stack(outputs)
+
+
+def tflm_arena_bytes(model: bytes) -> dict[str, int]:
+    """TFLM's own arena figures for ``model``: ``head`` (planned activations), ``tail`` and ``total`` bytes.
+
+    Read from ``print_allocations()``, which TFLM's C++ logger writes to the
+    process's stderr, so that file descriptor itself is captured.
+    """
+    interpreter = tflm_interpreter(model)
+    text = _capture_stderr(interpreter.print_allocations)
+    figures = {key: int(m.group(1)) for key in ("head", "tail", "total") if (m := re.search(rf"Arena allocation {key} (\d+) bytes", text))}
+    if set(figures) != {"head", "tail", "total"}:
+        raise PeerError("could not read TFLM's arena figures from print_allocations()")
+    return figures
+
+
+def _capture_stderr(fn) -> str:
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            fn()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        tmp.seek(0)
+        return tmp.read().decode(errors="replace")
+
+
