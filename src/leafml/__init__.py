@@ -1,2 +1,46 @@
-"""leafml: TinyML from data to a verified microcontroller build."""
+"""leafml: TinyML from data to a verified microcontroller build.
+
+The pipeline as library calls::
+
+    graph = leafml.from_torch(module, example_input)          # float IR
+    int8 = leafml.Quantizer(graph).fit(calibration).graph_     # TFLite-spec int8
+    open("model.tflite", "wb").write(int8.to_tflite())
+    leafml.codegen.generate_c(int8, "out/c")                   # C99, static arena
+
+Heavy dependencies (torch, the peers) load only when first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "Graph": "leafml.ir.graph",
+    "Tensor": "leafml.ir.graph",
+    "Node": "leafml.ir.graph",
+    "OpType": "leafml.ir.graph",
+    "QuantParams": "leafml.ir.graph",
+    "GraphError": "leafml.ir.graph",
+    "LeafmlError": "leafml.errors",
+    "from_torch": "leafml.frontends.torch",
+    "Quantizer": "leafml.quant.ptq",
+    "quantize_array": "leafml.quant.ptq",
+    "dequantize_array": "leafml.quant.ptq",
+    "run_ladder": "leafml.verify.ladder",
+    "load_board": "leafml.targets",
+    "estimate": "leafml.targets",
+}
+
+_SUBPACKAGES = ("codegen", "firmware", "frontends", "ir", "ops", "quant", "report", "targets", "train", "verify")
+
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"leafml.{name}")
+    raise AttributeError(f"module 'leafml' has no attribute {name!r}")

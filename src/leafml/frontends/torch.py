@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp
 
+from leafml.errors import LeafmlError
 from leafml.ir.graph import Activation, Graph, Node, OpType, Padding, Tensor
 from leafml.ops import Conv2DAttrs, FullyConnectedAttrs, PoolAttrs, ReshapeAttrs, SoftmaxAttrs
 from leafml.ops.base import window
@@ -33,7 +34,7 @@ from leafml.ops.base import window
 SUPPORTED = "Conv2d, Linear, BatchNorm1d/2d (folded), ReLU, ReLU6, MaxPool2d, AvgPool2d, Flatten, Softmax, Dropout, Identity"
 
 
-class UnsupportedModelError(ValueError):
+class UnsupportedModelError(LeafmlError, ValueError):
     """The module uses something the torch frontend cannot convert."""
 
 

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from leafml.errors import LeafmlError
+
 
 class OpType(enum.Enum):
     """Operators the IR knows; each has one module in :mod:`leafml.ops`."""
@@ -53,7 +55,7 @@ class Padding(enum.Enum):
 DTYPES = (np.dtype(np.float32), np.dtype(np.int8), np.dtype(np.int32))
 
 
-class GraphError(ValueError):
+class GraphError(LeafmlError, ValueError):
     """A graph breaks an invariant of the IR; the message names the tensor or node."""
 
 

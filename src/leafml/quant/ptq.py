@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from leafml.errors import LeafmlError
 from leafml.interpreter import evaluate
 from leafml.ir.graph import Graph, GraphError, OpType, QuantParams, Tensor
 
@@ -22,7 +23,7 @@ WEIGHTED = (OpType.CONV_2D, OpType.FULLY_CONNECTED)
 PER_CHANNEL = (OpType.CONV_2D,)
 
 
-class CalibrationError(ValueError):
+class CalibrationError(LeafmlError, ValueError):
     """Calibration data that does not fit the graph."""
 
 

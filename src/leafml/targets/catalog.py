@@ -21,13 +21,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
+from leafml.errors import LeafmlError
+
 __all__ = ["Board", "BoardFileError", "CpiRange", "Figure", "list_boards", "load_board"]
 
 SCHEMA_VERSION = 1
 KINDS = ("datasheet", "assumption")
 
 
-class BoardFileError(ValueError):
+class BoardFileError(LeafmlError, ValueError):
     """A board file that does not follow the schema; the message is one line."""
 
 

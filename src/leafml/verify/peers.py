@@ -21,10 +21,12 @@ import tempfile
 
 import numpy as np
 
+from leafml.errors import LeafmlError
+
 PEER_ROUNDING = {"litert": "single", "tflm": "double"}
 
 
-class PeerError(RuntimeError):
+class PeerError(LeafmlError, RuntimeError):
     """A peer runtime refused or failed to run a model."""
 
 
