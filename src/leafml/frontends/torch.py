@@ -75,7 +75,7 @@ class _Converter:
         ShapeProp(self.gm).propagate(example)
         self.modules = dict(self.gm.named_modules())
         self.graph = Graph()
-        self.values: dict[torch.fx.Node, _Value] = {}
+        self.values: dict[torch.fx.Node, _Value | None] = {}
 
     # -- helpers ----------------------------------------------------------------
     def shape(self, n: torch.fx.Node) -> tuple[int, ...]:
@@ -232,8 +232,11 @@ class _Converter:
             elif n.op == "output":
                 outs = n.args[0] if isinstance(n.args[0], (tuple, list)) else [n.args[0]]
                 self.graph.outputs = [self.values[o].name for o in outs]
+            elif n.op == "call_method" and n.target == "size" or n.op == "call_function" and n.target is getattr:
+                # x.size(0) / x.shape feed a view(); shapes come from shape propagation instead.
+                self.values[n] = None
             elif n.op in ("call_module", "call_function", "call_method"):
-                tensor_args = [a for a in n.args if isinstance(a, torch.fx.Node)]
+                tensor_args = [a for a in n.args if isinstance(a, torch.fx.Node) and self.values[a] is not None]
                 if len(tensor_args) != 1:
                     raise UnsupportedModelError(f"node {n.name!r} combines {len(tensor_args)} tensors; only single-input layers are supported")
                 self.values[n] = getattr(self, n.op)(n, self.values[tensor_args[0]])
