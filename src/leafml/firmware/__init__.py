@@ -1,0 +1,19 @@
+"""Compile and run generated model C: on the host (rung 3 of the verification
+ladder) and on a Cortex-M4 in QEMU (rung 4), where flash and RAM sizes, stack
+use and exact executed-instruction counts are measured."""
+
+from .cortex_m import FirmwareImage, FirmwareResult, SectionSizes, build_cortex_m4, run_cortex_m4
+from .host import run_host
+from .toolchain import FirmwareError, ToolchainMissing, find_tool
+
+__all__ = [
+    "FirmwareError",
+    "FirmwareImage",
+    "FirmwareResult",
+    "SectionSizes",
+    "ToolchainMissing",
+    "build_cortex_m4",
+    "find_tool",
+    "run_cortex_m4",
+    "run_host",
+]

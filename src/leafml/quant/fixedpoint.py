@@ -148,3 +148,107 @@ def quantize_value(value: float, scale: float, zero_point: int) -> int:
     with float operands; used for activation clamp bounds.
     """
     return zero_point + _round_half_away(float(np.float32(value) / np.float32(scale)))
+
+
+# -- gemmlowp's fixed-point transcendentals -----------------------------------
+# TFLite's integer SOFTMAX (and LOGISTIC, TANH, LOG_SOFTMAX) evaluate exp and
+# reciprocals on gemmlowp ``FixedPoint<int32_t, I>`` values: raw int32
+# integers with I integer bits and 31 - I fractional bits.  The functions
+# below take and return those raw values (as int64 arrays) and reproduce
+# gemmlowp's operation order exactly, so results are bit-exact, not merely
+# close.  None of them depends on the rounding mode.
+
+
+def saturating_rounding_multiply_by_pot(x: np.ndarray, exponent: int) -> np.ndarray:
+    """gemmlowp's SaturatingRoundingMultiplyByPOT: ``x * 2**exponent`` on int32.
+
+    A positive exponent is a left shift that saturates at the int32 bounds; a
+    negative one is :func:`rounding_divide_by_pot`.  gemmlowp's ``Rescale``
+    between Q formats is this with ``exponent = src_int_bits - dst_int_bits``.
+    """
+    x = np.asarray(x, dtype=np.int64)
+    if exponent <= 0:
+        return rounding_divide_by_pot(x, -exponent)
+    threshold = (1 << (31 - exponent)) - 1
+    return np.where(x > threshold, INT32_MAX, np.where(x < -threshold, INT32_MIN, x << exponent))
+
+
+def rounding_half_sum(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
+    """gemmlowp's RoundingHalfSum: ``(a + b) / 2`` rounded half away from zero."""
+    total = np.asarray(a, dtype=np.int64) + np.asarray(b, dtype=np.int64)
+    return _trunc_div(total + np.where(total >= 0, 1, -1), 2)
+
+
+# Q0.31 constants of gemmlowp's exp: exp(-1/8), 1/3, and exp(-2**k) for the
+# barrel shifter over the integer bits of the argument, k = -2 .. 4.
+_EXP_MINUS_ONE_EIGHTH = 1895147668
+_ONE_THIRD = 715827883
+_EXP_BARREL = ((-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308), (2, 39332535), (3, 720401), (4, 242))
+
+
+def _exp_on_interval_between_negative_one_quarter_and_0_excl(a: np.ndarray) -> np.ndarray:
+    # A Taylor expansion around -1/8 (Q0.31 in and out): x = a + 1/8.
+    mul = saturating_rounding_doubling_high_mul
+    x = a + (1 << 28)
+    x2 = mul(x, x)
+    x3 = mul(x2, x)
+    x4 = mul(x2, x2)
+    x4_over_4 = saturating_rounding_multiply_by_pot(x4, -2)
+    poly = saturating_rounding_multiply_by_pot(mul(x4_over_4 + x3, _ONE_THIRD) + x2, -1)
+    return _EXP_MINUS_ONE_EIGHTH + mul(_EXP_MINUS_ONE_EIGHTH, x + poly)
+
+
+def exp_on_negative_values(a: np.ndarray, integer_bits: int) -> np.ndarray:
+    """gemmlowp's exp_on_negative_values: ``exp(a)`` for raw ``a <= 0``.
+
+    ``a`` is fixed point with ``integer_bits`` integer bits; the result is
+    Q0.31 (``INT32_MAX`` stands for 1.0, returned exactly for ``a == 0``).
+    """
+    a = np.asarray(a, dtype=np.int64)
+    fractional_bits = 31 - integer_bits
+    one_quarter = 1 << (fractional_bits - 2)
+    # exp(a) = exp(a mod 1/4 - 1/4) * product of exp(-2**k) over the bits of
+    # the remainder; the first factor comes from a polynomial.
+    a_mod_quarter_minus_one_quarter = (a & (one_quarter - 1)) - one_quarter
+    result = _exp_on_interval_between_negative_one_quarter_and_0_excl(
+        saturating_rounding_multiply_by_pot(a_mod_quarter_minus_one_quarter, integer_bits)
+    )
+    remainder = a_mod_quarter_minus_one_quarter - a
+    for k, multiplier in _EXP_BARREL:
+        if integer_bits > k:
+            bit = (remainder & (1 << (fractional_bits + k))) != 0
+            result = np.where(bit, saturating_rounding_doubling_high_mul(result, multiplier), result)
+    if integer_bits > 5:
+        # Below -32 exp underflows Q0.31; gemmlowp says 0 outright.
+        result = np.where(a < -(1 << (36 - integer_bits)), 0, result)
+    return np.where(a == 0, INT32_MAX, result)
+
+
+def one_over_one_plus_x_for_x_in_0_1(a: np.ndarray) -> np.ndarray:
+    """gemmlowp's ``1 / (1 + a)`` for Q0.31 ``a`` in [0, 1); Q0.31 result.
+
+    Three Newton-Raphson steps on ``(1 + a) / 2`` in Q2.29, starting from
+    ``48/17 - 32/17 * d``.
+    """
+    mul = saturating_rounding_doubling_high_mul
+    half_denominator = rounding_half_sum(a, INT32_MAX)
+    x = 1515870810 + mul(half_denominator, -1010580540)
+    for _ in range(3):
+        one_minus_half_denominator_times_x = (1 << 29) - mul(half_denominator, x)
+        x = x + saturating_rounding_multiply_by_pot(mul(x, one_minus_half_denominator_times_x), 2)
+    # x ~ 2 / (1 + a) in Q2.29 read as Q1.30 is 1 / (1 + a); rescale to Q0.31.
+    return saturating_rounding_multiply_by_pot(x, 1)
+
+
+def get_reciprocal(x: np.ndarray, integer_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """TFLite's GetReciprocal: ``1/x`` for positive raw ``x`` with ``integer_bits``.
+
+    Returns ``(scale, num_bits_over_unit)``: ``scale`` is Q0.31 and
+    ``1/x = scale * 2**-num_bits_over_unit``.
+    """
+    x = np.asarray(x, dtype=np.int64)
+    # Leading zeros of the uint32 value; frexp's exponent is the bit length,
+    # exact for integers below 2**53.
+    headroom_plus_one = 32 - np.frexp(x.astype(np.float64))[1].astype(np.int64)
+    shifted_minus_one = (x << headroom_plus_one) - (1 << 31)
+    return one_over_one_plus_x_for_x_in_0_1(shifted_minus_one), integer_bits - headroom_plus_one
