@@ -37,7 +37,7 @@ def _demo(args: argparse.Namespace) -> int:
         ("float accuracy", f"{metrics['accuracy_float']:.2%}", "measured, test split"),
         ("int8 accuracy", f"{metrics['accuracy_int8']:.2%}", "measured, test split"),
         ("model flash", f"{metrics['flash_bytes']:,} B", "measured, arm-none-eabi-size"),
-        ("arena RAM", f"{metrics['arena_bytes']:,} B", f"planned (TFLM needs {metrics['tflm_arena_bytes']['total']:,} B)"),
+        ("arena RAM", f"{metrics['arena_bytes']:,} B", f"planned (TFLM: {metrics['tflm_arena_bytes']['head']:,} B activations, {metrics['tflm_arena_bytes']['total']:,} B in all)"),
         ("Cortex-M4 instructions / inference", f"{metrics['instructions_cortex_m4']:,}", "measured, QEMU"),
         ("latency", f"{metrics['latency_s'] * 1e3:.3f} ms", "estimated, 64 MHz"),
         ("energy / inference", f"{metrics['energy_j'] * 1e6:.2f} uJ", "estimated, datasheet current"),

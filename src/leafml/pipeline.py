@@ -80,6 +80,7 @@ def run_demo(out: Path, *, force: bool = False, seed: int = 0, step: Progress = 
     import torch
 
     from leafml.codegen import generate_c
+    from leafml.firmware import check_toolchain
     from leafml.frontends.torch import from_torch
     from leafml.quant.ptq import Quantizer, quantize_array
     from leafml.report import write_report
@@ -90,6 +91,7 @@ def run_demo(out: Path, *, force: bool = False, seed: int = 0, step: Progress = 
     from leafml.verify.peers import tflm_arena_bytes
 
     started = time.perf_counter()
+    check_toolchain()  # before any work, not after it
     out = prepare_output(out, force)
     torch.set_num_threads(min(2, torch.get_num_threads()))
 
@@ -97,6 +99,7 @@ def run_demo(out: Path, *, force: bool = False, seed: int = 0, step: Progress = 
     data = load_digits_split(seed)
 
     step(f"Training a small CNN with PyTorch on {len(data.x_train)} images")
+    torch.manual_seed(seed)  # the initial weights too, so a seed names one model
     model = small_cnn(1, 8, 8, 10)
     train_classifier(model, data.x_train, data.y_train, data.x_val, data.y_val, seed=seed, on_epoch=on_epoch)
     with torch.no_grad():
@@ -162,7 +165,8 @@ def run_demo(out: Path, *, force: bool = False, seed: int = 0, step: Progress = 
         ("int8 accuracy (test split)", accuracy_int8, "fraction (0-1)", "measured (reference interpreter)"),
         ("Model flash (code + weights)", flash_bytes, "bytes", "measured (arm-none-eabi-size of the model objects)"),
         ("Arena RAM", cmodel.arena_bytes, "bytes", "planned (static arena of the generated C)"),
-        ("TFLM arena for the same model", tflm_arena["total"], "bytes", "measured (tflite-micro print_allocations)"),
+        ("TFLM planned activations (head) for the same model", tflm_arena["head"], "bytes", "measured (tflite-micro print_allocations)"),
+        ("TFLM whole arena (head + runtime tail)", tflm_arena["total"], "bytes", "measured (tflite-micro print_allocations, x86-64 build)"),
         ("Cortex-M4 instructions per inference", instructions, "instructions", "measured (QEMU mps2-an386, mean over test split)"),
         (f"Latency on {board.name}", cost.latency_s.typical, "s", f"estimated (CPI {cost.cpi.typical}, range {cost.latency_s.low:.3g}-{cost.latency_s.high:.3g} s)"),
         (f"Energy per inference on {board.name}", cost.energy_j.typical, "J", f"estimated ({cost.supply_v} V x {cost.active_current_a * 1e3:.2f} mA, {cost.regulator})"),

@@ -2,7 +2,7 @@
 ladder) and on a Cortex-M4 in QEMU (rung 4), where flash and RAM sizes, stack
 use and exact executed-instruction counts are measured."""
 
-from .cortex_m import FirmwareImage, FirmwareResult, SectionSizes, build_cortex_m4, run_cortex_m4
+from .cortex_m import FirmwareImage, FirmwareResult, SectionSizes, build_cortex_m4, check_toolchain, run_cortex_m4
 from .host import run_host
 from .toolchain import FirmwareError, ToolchainMissing, find_tool
 
@@ -13,6 +13,7 @@ __all__ = [
     "SectionSizes",
     "ToolchainMissing",
     "build_cortex_m4",
+    "check_toolchain",
     "find_tool",
     "run_cortex_m4",
     "run_host",

@@ -197,6 +197,14 @@ def _parse_console(console: str, n: int, output_size: int) -> tuple[np.ndarray, 
     return np.frombuffer(b"".join(rows), dtype=np.int8).reshape(n, output_size), stack[0]
 
 
+def check_toolchain() -> None:
+    """Raise `ToolchainMissing` unless rungs 3 and 4 can run here: host cc,
+    arm-none-eabi-gcc with newlib-nano, and qemu-system-arm."""
+    find_tool("cc")
+    _require_newlib_nano(find_tool("arm-none-eabi-gcc"))
+    find_tool("qemu-system-arm")
+
+
 def _require_newlib_nano(gcc: str) -> None:
     # gcc echoes the bare name back when it cannot find the file.
     result = run_tool([gcc, "-print-file-name=nano.specs"], "locating newlib-nano", 30.0)
