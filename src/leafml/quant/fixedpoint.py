@@ -122,8 +122,10 @@ def multiply_by_quantized_multiplier(
         return (x * significand + round_) >> total_shift
     left_shift = np.maximum(shift, 0)
     right_shift = np.maximum(-shift, 0)
-    # TFLite multiplies in int32 here; it wraps only for multipliers >= 2**31,
-    # which no layer we quantize produces.
+    # TFLite shifts in int32, which overflows when |x| * 2**shift >= 2**31;
+    # here int64 keeps it exact and the generated C saturates.  Either way
+    # such a value is at least 2**30 after the multiply and clamps to the same
+    # int8, so the three agree.
     return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x << left_shift, significand), right_shift)
 
 
