@@ -3,83 +3,23 @@
 The bytes are produced by the object API of ``schema_py_generated``, the
 FlatBuffers binding of TFLite's ``schema.fbs`` that Google generates with
 ``flatc`` and ships inside ``ai-edge-litert``: leafml never lays out
-flatbuffer bytes itself.  The tables below translate leafml's IR names into
-the schema's enums and option tables; one row per operator.
+flatbuffer bytes itself.  Each operator's option table comes from
+:mod:`leafml.export.tflite_ops`, one row per operator, shared with the reader.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Callable
 
 import flatbuffers
 import numpy as np
 from ai_edge_litert import schema_py_generated as fb
 
-from leafml.ir.graph import Activation, Graph, GraphError, Node, OpType, Padding, Tensor
+from leafml.export.tflite_ops import TFLITE_OPS, TfliteOp
+from leafml.ir.graph import Graph, GraphError, Node, Tensor
 
 TFLITE_SCHEMA_VERSION = 3
 FILE_IDENTIFIER = b"TFL3"
 
 TENSOR_TYPES = {np.dtype(np.float32): fb.TensorType.FLOAT32, np.dtype(np.int8): fb.TensorType.INT8, np.dtype(np.int32): fb.TensorType.INT32}
-ACTIVATIONS = {Activation.NONE: fb.ActivationFunctionType.NONE, Activation.RELU: fb.ActivationFunctionType.RELU, Activation.RELU6: fb.ActivationFunctionType.RELU6}
-PADDINGS = {Padding.SAME: fb.Padding.SAME, Padding.VALID: fb.Padding.VALID}
-
-
-def _conv_options(node: Node):
-    a = node.attrs
-    options = fb.Conv2DOptionsT()
-    options.padding, options.fusedActivationFunction = PADDINGS[a.padding], ACTIVATIONS[a.activation]
-    options.strideH, options.strideW = a.stride
-    options.dilationHFactor, options.dilationWFactor = a.dilation
-    return fb.BuiltinOptions.Conv2DOptions, options
-
-
-def _pool_options(node: Node):
-    a = node.attrs
-    options = fb.Pool2DOptionsT()
-    options.padding, options.fusedActivationFunction = PADDINGS[a.padding], ACTIVATIONS[a.activation]
-    options.strideH, options.strideW = a.stride
-    options.filterHeight, options.filterWidth = a.filter
-    return fb.BuiltinOptions.Pool2DOptions, options
-
-
-def _fc_options(node: Node):
-    options = fb.FullyConnectedOptionsT()
-    options.fusedActivationFunction = ACTIVATIONS[node.attrs.activation]
-    options.keepNumDims = False
-    return fb.BuiltinOptions.FullyConnectedOptions, options
-
-
-def _reshape_options(node: Node):
-    options = fb.ReshapeOptionsT()
-    options.newShape = list(node.attrs.shape)
-    return fb.BuiltinOptions.ReshapeOptions, options
-
-
-def _softmax_options(node: Node):
-    options = fb.SoftmaxOptionsT()
-    options.beta = node.attrs.beta
-    return fb.BuiltinOptions.SoftmaxOptions, options
-
-
-@dataclass(frozen=True)
-class OpEncoding:
-    """How one IR operator appears in the schema."""
-
-    code: int  # BuiltinOperator
-    options: Callable[[Node], tuple[int, object]]
-    int8_version: int  # the operator version TFLite assigns to its int8 kernel
-
-
-ENCODINGS: dict[OpType, OpEncoding] = {
-    OpType.CONV_2D: OpEncoding(fb.BuiltinOperator.CONV_2D, _conv_options, 3),
-    OpType.FULLY_CONNECTED: OpEncoding(fb.BuiltinOperator.FULLY_CONNECTED, _fc_options, 4),
-    OpType.MAX_POOL_2D: OpEncoding(fb.BuiltinOperator.MAX_POOL_2D, _pool_options, 2),
-    OpType.AVERAGE_POOL_2D: OpEncoding(fb.BuiltinOperator.AVERAGE_POOL_2D, _pool_options, 2),
-    OpType.RESHAPE: OpEncoding(fb.BuiltinOperator.RESHAPE, _reshape_options, 1),
-    OpType.SOFTMAX: OpEncoding(fb.BuiltinOperator.SOFTMAX, _softmax_options, 2),
-}
 
 
 def _quantization(t: Tensor):
@@ -121,7 +61,7 @@ class _Writer:
         self.tensors.append(ft)
         return len(self.tensors) - 1
 
-    def opcode(self, encoding: OpEncoding, quantized: bool) -> int:
+    def opcode(self, encoding: TfliteOp, quantized: bool) -> int:
         version = encoding.int8_version if quantized else 1
         key = (encoding.code, version)
         if key not in self.opcode_index:
@@ -135,19 +75,17 @@ class _Writer:
         return self.opcode_index[key]
 
     def operator(self, node: Node) -> object:
-        encoding = ENCODINGS.get(node.op)
+        encoding = TFLITE_OPS.get(node.op)
         if encoding is None:
-            raise GraphError(f"the .tflite writer has no encoding for {node.op.value}; supported: {', '.join(o.value for o in ENCODINGS)}")
+            raise GraphError(f"the .tflite writer has no encoding for {node.op.value}; supported: {', '.join(o.value for o in TFLITE_OPS)}")
         op = fb.OperatorT()
         op.opcodeIndex = self.opcode(encoding, self.graph.tensors[node.inputs[0]].dtype == np.int8)
         inputs = [self.tensor(n) for n in node.inputs]
-        if node.op is OpType.RESHAPE:
-            # LiteRT prefers the target shape as a second, constant int32 operand.
-            shape = np.array(self.graph.tensors[node.outputs[0]].shape, dtype=np.int32)
-            inputs.append(self._add(f"{node.outputs[0]}/shape", shape.shape, np.int32, shape, None))
+        for i, data in enumerate(encoding.extra_inputs(self.graph, node) if encoding.extra_inputs else []):
+            inputs.append(self._add(f"{node.outputs[0]}/operand{len(node.inputs) + i}", data.shape, data.dtype, data, None))
         op.inputs = inputs
         op.outputs = [self.tensor(n) for n in node.outputs]
-        op.builtinOptionsType, op.builtinOptions = encoding.options(node)
+        op.builtinOptionsType, op.builtinOptions = encoding.encode(node)
         return op
 
     def model(self) -> object:

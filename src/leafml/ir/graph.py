@@ -30,11 +30,30 @@ class OpType(enum.Enum):
     """Operators the IR knows; each has one module in :mod:`leafml.ops`."""
 
     CONV_2D = "CONV_2D"
+    DEPTHWISE_CONV_2D = "DEPTHWISE_CONV_2D"
     FULLY_CONNECTED = "FULLY_CONNECTED"
     MAX_POOL_2D = "MAX_POOL_2D"
     AVERAGE_POOL_2D = "AVERAGE_POOL_2D"
     RESHAPE = "RESHAPE"
     SOFTMAX = "SOFTMAX"
+    ADD = "ADD"
+    MUL = "MUL"
+    CONCATENATION = "CONCATENATION"
+    PAD = "PAD"
+    MEAN = "MEAN"
+    STRIDED_SLICE = "STRIDED_SLICE"
+    LOGISTIC = "LOGISTIC"
+    TANH = "TANH"
+    RELU = "RELU"
+    RELU6 = "RELU6"
+    LEAKY_RELU = "LEAKY_RELU"
+    HARD_SWISH = "HARD_SWISH"
+    QUANTIZE = "QUANTIZE"
+    DEQUANTIZE = "DEQUANTIZE"
+    # Streaming state: TFLite's resource variables (VAR_HANDLE + CALL_ONCE
+    # initialisation) become graph variables read and assigned by these.
+    READ_VARIABLE = "READ_VARIABLE"
+    ASSIGN_VARIABLE = "ASSIGN_VARIABLE"
 
 
 class Activation(enum.Enum):
@@ -52,7 +71,7 @@ class Padding(enum.Enum):
     VALID = "VALID"
 
 
-DTYPES = (np.dtype(np.float32), np.dtype(np.int8), np.dtype(np.int32))
+DTYPES = (np.dtype(np.float32), np.dtype(np.int8), np.dtype(np.uint8), np.dtype(np.int16), np.dtype(np.int32))
 
 
 class GraphError(LeafmlError, ValueError):
