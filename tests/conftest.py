@@ -10,6 +10,7 @@ a missing tool fails it: CI must never pass by skipping the ladder's rungs.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -40,3 +41,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                 find_tool(name)
             except ToolchainMissing as missing:
                 skip_or_fail(str(missing))
+
+
+SHARED_DATA_ENV = "LEAFML_REQUIRE_SHARED_DATA"
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """`../shared/data` (reference models and data sets, never part of the
+    product): skip without it, or fail when LEAFML_REQUIRE_SHARED_DATA=1 (CI)."""
+    if not SHARED_DATA.is_dir():
+        reason = f"reference data folder {SHARED_DATA} is absent (it sits beside a developer checkout)"
+        if os.environ.get(SHARED_DATA_ENV) == "1":
+            pytest.fail(f"{reason} ({SHARED_DATA_ENV}=1)", pytrace=False)
+        pytest.skip(reason)
+    return SHARED_DATA
