@@ -16,11 +16,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from leafml.codegen.cformat import c_array, c_comment, c_int, c_struct
+from leafml.codegen.cformat import c_array, c_comment, c_float, c_int, c_struct
 from leafml.ir.graph import Graph, Node, OpType
 from leafml.ops.conv2d import RequantParams, conv_window
 from leafml.ops.pooling import PoolParams, pool_window
-from leafml.ops.softmax import SoftmaxParams
+from leafml.ops.softmax import SoftmaxParams, SoftmaxTableParams
 
 
 class ModelSource:
@@ -145,17 +145,34 @@ def _pool(function: str) -> Callable[[ModelSource, int, Node, PoolParams], str]:
     return emit
 
 
-def emit_softmax(src: ModelSource, index: int, node: Node, params: SoftmaxParams) -> str:
+def emit_softmax(src: ModelSource, index: int, node: Node, params: SoftmaxParams | SoftmaxTableParams) -> str:
+    """The fixed-point kernel for "double" params, the float-table kernel for "single" ones.
+
+    prepare() gives the params type of the rounding mode, and softmax.h
+    compiles only that mode's kernel, so the two always agree.
+    """
     x = src.graph.tensors[node.inputs[0]]
     depth = x.shape[-1]
-    args = {
-        "rows": x.size // depth,
-        "depth": depth,
+    shape = {"rows": x.size // depth, "depth": depth}
+    if isinstance(params, SoftmaxTableParams):
+        # ModelSource.array prints integers; the table needs float literals
+        # (c_float's 9 significant digits give back each float32 exactly).
+        table = f"node{index}_exp_table"
+        rows = (", ".join(map(c_float, params.table[i : i + 8])) for i in range(0, params.table.size, 8))
+        lines = "".join(f"    {row},\n" for row in rows)
+        src.declarations.append(f"static const float {table}[{params.table.size}] = {{\n{lines}}};")
+        src.const_bytes += params.table.nbytes
+        args = [f"{c_int(v)} /* {k} */" for k, v in shape.items()]
+        args += [table, f"{c_float(params.output_scale)} /* output_scale */"]
+        args.append(f"{c_int(params.output_zero_point)} /* zero_point */")
+        return _call(src, "leafml_softmax_s8_table", node, after=tuple(args))
+    fields = {
+        **shape,
         "input_multiplier": params.input_multiplier,
         "input_left_shift": params.input_left_shift,
         "diff_min": params.diff_min,
     }
-    return _call(src, "leafml_softmax_s8", node, after=tuple(f"{c_int(v)} /* {k} */" for k, v in args.items()))
+    return _call(src, "leafml_softmax_s8", node, after=tuple(f"{c_int(v)} /* {k} */" for k, v in fields.items()))
 
 
 def emit_alias(src: ModelSource, index: int, node: Node, params: None) -> str:

@@ -1,14 +1,66 @@
-/* SOFTMAX, int8 in and out, over the last axis: `outer` rows of `depth`.
+/* SOFTMAX, int8 in and out, over the last axis: `rows` rows of `depth`, at
+ * the fixed output scale 1/256, zero point -128.  Twin of leafml.ops.softmax,
+ * with one kernel per rounding mode because TFLM and LiteRT run different
+ * algorithms; the emitter calls the one this header is built for.
  *
- * Same arithmetic as TFLite's reference_ops::Softmax (TFLM and LiteRT) and
- * leafml.ops.softmax, down to gemmlowp's fixed-point exp and reciprocal:
- * x - max is scaled into Q5.26, exp'd into Q0.31, summed in Q12.19, and each
- * output is exp * (1 / sum) at the fixed output scale 1/256, zero point -128.
- * The params come from leafml.ops.softmax's prepare, which is where the
- * rounding mode matters (the input multiplier's cap).  Needs fixedpoint.h.
- *
+ * LEAFML_SINGLE_ROUNDING 0 (TFLM): TFLite's fixed-point reference_ops::Softmax,
+ * down to gemmlowp's exp and reciprocal.  x - max is scaled into Q5.26,
+ * exp'd into Q0.31, summed in Q12.19, and each output is exp * (1 / sum).
  * Every intermediate stays inside int32 for the values a row can produce, so
- * the plain int32 adds below never overflow. */
+ * the plain int32 adds never overflow.  Needs fixedpoint.h.
+ *
+ * LEAFML_SINGLE_ROUNDING 1 (LiteRT on x86-64): TFLite's optimized_ops::Softmax
+ * with a float table of exp for the 256 differences max - x; the table is
+ * model data (computed at generation time with glibc's expf), so no libm.
+ *
+ * Both index rows by row * depth in int32: it stays below the tensor's
+ * element count, which the emitter writes as an int32 constant. */
+
+#if LEAFML_SINGLE_ROUNDING
+
+/* Each float operation below is one IEEE float32 operation, in TFLite's
+ * order: the sum in row order, then 1 / (sum * output_scale), then one
+ * product per output.  None may be fused into an FMA (one rounding instead of
+ * two); the ISO -std=c99 the runtime is built with sets GCC's
+ * -ffp-contract=off, which keeps Cortex-M4F and x86-64 with FMA from doing so. */
+static void leafml_softmax_s8_table(const int8_t *input, int8_t *output, int32_t rows, int32_t depth,
+                                    const float *table, float output_scale, int32_t zero_point)
+{
+    int32_t row, c;
+    for (row = 0; row < rows; ++row) {
+        const int8_t *in = input + row * depth;
+        int8_t *out = output + row * depth;
+        int32_t max_in_row = -128;
+        int32_t offset; /* table[offset + x] is exp(x - max): table[255 - (max - x)] */
+        float sum_exp = 0.0f;
+        float inv_sum_exp;
+        for (c = 0; c < depth; ++c) {
+            if (in[c] > max_in_row) {
+                max_in_row = in[c];
+            }
+        }
+        offset = 255 - max_in_row;
+        for (c = 0; c < depth; ++c) {
+            sum_exp += table[offset + in[c]];
+        }
+        inv_sum_exp = 1.0f / (sum_exp * output_scale);
+        for (c = 0; c < depth; ++c) {
+            /* 0 <= p <= about 256, so truncation is floor and fits int32. */
+            const float p = table[offset + in[c]] * inv_sum_exp;
+            int32_t value = (int32_t)p;
+            /* roundf, halves away from zero, without libm: p - value is
+             * exact (p < 1, or Sterbenz: value <= p < 2 * value), so the
+             * comparison decides ties and 0.49999997 alike. */
+            if (p - (float)value >= 0.5f) {
+                ++value;
+            }
+            value += zero_point;
+            out[c] = (int8_t)(value < -128 ? -128 : value > 127 ? 127 : value);
+        }
+    }
+}
+
+#else
 
 /* x * 2^exponent for exponent in [1, 30], saturating at the int32 bounds:
  * gemmlowp's SaturatingRoundingMultiplyByPOT for a positive exponent. */
@@ -101,16 +153,14 @@ static int32_t leafml_reciprocal_q12(int32_t sum, int32_t *num_bits_over_unit)
 
 /* x * multiplier * 2^(left_shift - 31) for left_shift in [0, 31] and |x| small
  * enough that x * 2^left_shift fits in int32 (diff_min guarantees it).
- * TFLite's two versions of MultiplyByQuantizedMultiplierGreaterThanOne agree
- * here: the doubling high multiply rounds halves up, exactly like the
- * single-rounding (x * m + 2^(30 - left_shift)) >> (31 - left_shift), and no
- * right shift follows.  So one helper serves both rounding modes. */
+ * TFLite's MultiplyByQuantizedMultiplierGreaterThanOne: with no right shift
+ * after it, the doubling high multiply is the only rounding. */
 static int32_t leafml_mul_by_quantized_multiplier_greater_than_one(int32_t x, int32_t multiplier, int32_t left_shift)
 {
     return leafml_saturating_rounding_doubling_high_mul((int32_t)((uint32_t)x << left_shift), multiplier);
 }
 
-static void leafml_softmax_s8(const int8_t *input, int8_t *output, int32_t outer, int32_t depth,
+static void leafml_softmax_s8(const int8_t *input, int8_t *output, int32_t rows, int32_t depth,
                               int32_t input_multiplier, int32_t input_left_shift, int32_t diff_min)
 {
     /* TFLite's reference kernel aborts once a row's sum of exps reaches 512
@@ -119,9 +169,9 @@ static void leafml_softmax_s8(const int8_t *input, int8_t *output, int32_t outer
      * throughout, so the sum is capped there, which also keeps it in int32. */
     const int32_t sum_cap = (int32_t)1 << 28;
     int32_t row, c;
-    for (row = 0; row < outer; ++row) {
-        const int8_t *in = input + (size_t)row * depth;
-        int8_t *out = output + (size_t)row * depth;
+    for (row = 0; row < rows; ++row) {
+        const int8_t *in = input + row * depth;
+        int8_t *out = output + row * depth;
         int32_t max_in_row = -128;
         int32_t sum_of_exps = 0;
         int32_t num_bits_over_unit, shift, reciprocal;
@@ -158,3 +208,5 @@ static void leafml_softmax_s8(const int8_t *input, int8_t *output, int32_t outer
         }
     }
 }
+
+#endif /* LEAFML_SINGLE_ROUNDING */
