@@ -201,3 +201,57 @@ def requant_probe(reals: list[float], output_zero_point: int = 3) -> Graph:
     g.nodes.append(Node(OpType.FULLY_CONNECTED, ["x", "w", "b"], ["y"], FullyConnectedAttrs(), name="probe"))
     g.inputs, g.outputs = ["x"], ["y"]
     return g.validate()
+
+
+# -- int8 graphs of any operators, quantization chosen by the test -------------------------
+def int8_input(shape: tuple[int, ...], scale: float, zero_point: int, name: str = "x") -> Graph:
+    """A graph with one int8 input and no nodes yet: add them with :func:`add_int8_node`."""
+    g = Graph()
+    g.add_tensor(Tensor(name, shape, np.int8, quant=QuantParams(scale, zero_point)))
+    g.inputs = [name]
+    return g
+
+
+def add_int8_node(g: Graph, op: OpType, attrs, inputs: list[str], scale: float, zero_point: int, name: str) -> Graph:
+    """Append ``op`` on ``inputs``; its int8 output ``name`` gets the inferred shape, and becomes the graph output."""
+    g.add_tensor(Tensor(name, (1,), np.int8, quant=QuantParams(scale, zero_point)))
+    node = Node(op, list(inputs), [name], attrs, name=name)
+    g.nodes.append(node)
+    g.tensors[name].shape = tuple(get_op(op).infer_shapes(g, node)[0])
+    g.outputs = [name]
+    return g
+
+
+def single_int8_op(op: OpType, attrs, x: tuple, y: tuple, constants: tuple = (), shape: tuple[int, ...] = (1, 4, 4, 3)) -> Graph:
+    """A validated one-operator int8 graph ``x -> op -> y``.
+
+    ``x`` and ``y`` are ``(scale, zero_point)``; ``constants`` are
+    ``(data, QuantParams)`` pairs appended as operands after the input.
+    """
+    g = int8_input(shape, *x)
+    names = []
+    for i, (data, quant) in enumerate(constants):
+        names.append(g.add_constant(f"c{i}", data, quant).name)
+    return add_int8_node(g, op, attrs, ["x", *names], *y, name="y").validate()
+
+
+def run_generated_c(graph: Graph, inputs: np.ndarray, rounding: str, work_dir) -> np.ndarray:
+    """Outputs of ``graph``'s generated C built with the host compiler, one row per input sample."""
+    from leafml.codegen import generate_c
+    from leafml.firmware.host import run_host
+
+    model = generate_c(graph, work_dir / "gen", rounding=rounding)
+    flat = inputs.reshape(len(inputs), -1)
+    return run_host(model.sources, [model.include_dir], flat, model.output_size, work_dir / "build")
+
+
+def assert_matches_peers(graph: Graph, inputs: np.ndarray, litert: bool = True, tflm: bool = True) -> None:
+    """The graph's .tflite gives the reference's bytes in TFLM ("double") and LiteRT ("single")."""
+    from leafml.verify.peers import run_litert, run_tflm
+
+    model = graph.to_tflite()
+    for enabled, run, rounding in ((tflm, run_tflm, "double"), (litert, run_litert, "single")):
+        if enabled:
+            got, want = run(model, inputs), graph.run(inputs, rounding=rounding)[0]
+            mismatched = np.argwhere(got != want)
+            assert not mismatched.size, f"{run.__name__}: {len(mismatched)} of {want.size} outputs differ from {rounding} rounding, first at {tuple(mismatched[0])}"

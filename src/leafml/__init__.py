@@ -25,12 +25,17 @@ _EXPORTS = {
     "GraphError": "leafml.ir.graph",
     "LeafmlError": "leafml.errors",
     "from_torch": "leafml.frontends.torch",
+    "load_tflite": "leafml.frontends.tflite",
     "Quantizer": "leafml.quant.ptq",
     "quantize_array": "leafml.quant.ptq",
     "dequantize_array": "leafml.quant.ptq",
     "run_ladder": "leafml.verify.ladder",
     "load_board": "leafml.targets",
+    "list_boards": "leafml.targets",
     "estimate": "leafml.targets",
+    "load_scenario": "leafml.energy",
+    "simulate": "leafml.energy",
+    "compare_edge_cloud": "leafml.energy",
 }
 
 _SUBPACKAGES = ("codegen", "firmware", "frontends", "ir", "ops", "quant", "report", "targets", "train", "verify")

@@ -1,28 +1,33 @@
 """The reference interpreter: executes a Graph with the numpy kernels of :mod:`leafml.ops`.
 
 It is the definition of "correct" that every other back end is compared with.
-A float graph runs the float kernels; an int8 graph runs the integer kernels
-with the requested rounding mode (``"double"`` for TFLM, ``"single"`` for
-LiteRT).  Inputs carry a leading batch axis that may be larger than the one
-the graph declares: the batch is split and run sample by sample in one call
-of each vectorised kernel.
+Each node runs the float kernel when its data input and output are float32,
+and otherwise the integer kernel with the requested rounding mode
+(``"double"`` for TFLM, ``"single"`` for LiteRT), so a graph with float I/O,
+QUANTIZE, an int8 body and DEQUANTIZE runs its body in integers.  Inputs
+carry a leading batch axis that may be larger than the one the graph
+declares: the batch is split and run sample by sample in one call of each
+vectorised kernel.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from leafml.ir.graph import Graph, GraphError
+from leafml.ir.graph import Graph, GraphError, Node
 from leafml.ops import get_op
 from leafml.quant.fixedpoint import check_rounding
 
 
+def runs_integer_kernel(graph: Graph, node: Node) -> bool:
+    """True when ``node`` runs its integer kernel: its data input or its output is not float32."""
+    return any(graph.tensors[name].dtype != np.float32 for name in (node.inputs[0], node.outputs[0]))
+
+
 def prepare(graph: Graph, rounding: str = "double") -> list:
-    """The int8 params of every node, in node order (empty list for float graphs)."""
+    """The integer params of every node, in node order (None for a node that runs in float)."""
     rounding = check_rounding(rounding)
-    if not graph.is_quantized:
-        return []
-    return [get_op(node.op).prepare(graph, node, rounding) for node in graph.nodes]
+    return [get_op(node.op).prepare(graph, node, rounding) if runs_integer_kernel(graph, node) else None for node in graph.nodes]
 
 
 def run(graph: Graph, inputs: list[np.ndarray], rounding: str = "double") -> list[np.ndarray]:
@@ -52,12 +57,11 @@ def evaluate(graph: Graph, inputs: list[np.ndarray], rounding: str = "double") -
             raise GraphError(f"input {name!r} must have shape (N, {', '.join(map(str, t.shape[1:]))}), got {array.shape}")
         batch = array.shape[0] if batch is None else batch
         values[name] = array
-    quantized = graph.is_quantized
     params = prepare(graph, rounding)
     for index, node in enumerate(graph.nodes):
         op = get_op(node.op)
         args = [graph.tensors[n].data if graph.tensors[n].is_constant else values[n] for n in node.inputs]
-        if quantized:
+        if runs_integer_kernel(graph, node):
             out = op.run_int8(graph, node, params[index], args, rounding)
         else:
             out = op.run_float(graph, node, args)

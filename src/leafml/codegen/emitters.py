@@ -17,10 +17,13 @@ from typing import Any, Callable
 import numpy as np
 
 from leafml.codegen.cformat import c_array, c_comment, c_float, c_int, c_struct
+from leafml.codegen.nd_emitters import emit_binary, emit_concatenation, emit_mean, emit_pad, emit_strided_slice, float_array
 from leafml.ir.graph import Graph, Node, OpType
 from leafml.ops.conv2d import RequantParams, conv_window
+from leafml.ops.depthwise_conv2d import XnnpackDepthwiseParams, depthwise_window
 from leafml.ops.pooling import PoolParams, pool_window
 from leafml.ops.softmax import SoftmaxParams, SoftmaxTableParams
+from leafml.ops.quantize import AffineQuantizeParams, DequantizeParams, LookupTable, SplitLookupTable
 
 
 class ModelSource:
@@ -116,6 +119,29 @@ def emit_conv2d(src: ModelSource, index: int, node: Node, params: RequantParams)
     return _call(src, "leafml_conv2d_s8", node, before=(struct,))
 
 
+
+def emit_depthwise_conv2d(src: ModelSource, index: int, node: Node, params: RequantParams | XnnpackDepthwiseParams) -> str:
+    """Integer requantization for "double" params; XNNPACK's float32 scales for "single" ones."""
+    x = src.graph.tensors[node.inputs[0]]
+    prefix = f"node{index}"
+    fields = {
+        "window": dataclasses.asdict(depthwise_window(src.graph, node)),
+        "batches": x.shape[0],
+        "in_channels": x.shape[3],
+        "depth_multiplier": node.attrs.depth_multiplier,
+        **_weights_and_bias(src, prefix, node),
+    }
+    if isinstance(params, XnnpackDepthwiseParams):
+        offsets = {"input_offset": params.input_offset, "output_offset": params.output_zero_point}
+        clamp = {"act_min": params.act_min, "act_max": params.act_max}
+        fields["requant"] = {"multipliers": "NULL", "shifts": "NULL", "per_channel": 0, **offsets, **clamp}
+        fields["scales"] = float_array(src, f"{prefix}_scales", params.scales)
+    else:
+        fields["requant"] = _requant(src, prefix, params)
+    struct = src.struct("leafml_depthwise_conv_t", prefix, fields)
+    return _call(src, "leafml_depthwise_conv2d_s8", node, before=(struct,))
+
+
 def emit_fully_connected(src: ModelSource, index: int, node: Node, params: RequantParams) -> str:
     w = src.graph.tensors[node.inputs[1]]
     fields = {
@@ -179,6 +205,37 @@ def emit_alias(src: ModelSource, index: int, node: Node, params: None) -> str:
     return c_comment("the output is the input's bytes under a new shape: no code")
 
 
+# -- element-wise tables (activations, QUANTIZE between 8-bit types), float conversions --
+def emit_lookup_table(src: ModelSource, index: int, node: Node, params: LookupTable | SplitLookupTable) -> str:
+    """One table lookup over the tensor; a split table (LiteRT's emulated NEON blocks) is two."""
+    size = src.graph.tensors[node.outputs[0]].size
+    if isinstance(params, LookupTable):
+        table = src.array(f"node{index}_table", "int8_t", params.table.view(np.int8))
+        return _call(src, "leafml_lookup_s8", node, before=(table,), after=(f"{size} /* size */",))
+    split = params.split(size)
+    body = src.array(f"node{index}_body_table", "int8_t", params.body.table.view(np.int8))
+    tail = src.array(f"node{index}_tail_table", "int8_t", params.tail.table.view(np.int8))
+    x, y = src.pointer(node.inputs[0]), src.pointer(node.outputs[0])
+    return (
+        f"leafml_lookup_s8({body}, {x}, {y}, {split} /* whole blocks of 16 */);\n"
+        f"    leafml_lookup_s8({tail}, {x} + {split}, {y} + {split}, {size - split} /* the rest */);"
+    )
+
+
+def _conversion(src: ModelSource, function: str, node: Node, params: AffineQuantizeParams | DequantizeParams) -> str:
+    size = src.graph.tensors[node.outputs[0]].size
+    return _call(src, function, node, after=(f"{size} /* size */", f"{c_float(params.scale)} /* scale */", f"{c_int(params.zero_point)} /* zero_point */"))
+
+
+def emit_quantize(src: ModelSource, index: int, node: Node, params: AffineQuantizeParams | LookupTable | SplitLookupTable) -> str:
+    if isinstance(params, AffineQuantizeParams):
+        return _conversion(src, "leafml_quantize_f32_s8", node, params)
+    return emit_lookup_table(src, index, node, params)
+
+
+def emit_dequantize(src: ModelSource, index: int, node: Node, params: DequantizeParams) -> str:
+    return _conversion(src, "leafml_dequantize_s8_f32", node, params)
+
 EMITTERS: dict[OpType, Emitter] = {
     OpType.CONV_2D: Emitter("conv.h", emit_conv2d),
     OpType.FULLY_CONNECTED: Emitter("fully_connected.h", emit_fully_connected),
@@ -186,4 +243,19 @@ EMITTERS: dict[OpType, Emitter] = {
     OpType.AVERAGE_POOL_2D: Emitter("average_pool.h", _pool("leafml_average_pool_s8")),
     OpType.RESHAPE: Emitter(None, emit_alias),
     OpType.SOFTMAX: Emitter("softmax.h", emit_softmax),
+    OpType.DEPTHWISE_CONV_2D: Emitter("depthwise_conv.h", emit_depthwise_conv2d),
+    OpType.ADD: Emitter("add.h", emit_binary),
+    OpType.MUL: Emitter("mul.h", emit_binary),
+    OpType.CONCATENATION: Emitter("concatenation.h", emit_concatenation),
+    OpType.PAD: Emitter("pad.h", emit_pad),
+    OpType.MEAN: Emitter("mean.h", emit_mean),
+    OpType.STRIDED_SLICE: Emitter("strided_copy.h", emit_strided_slice),
+    OpType.LOGISTIC: Emitter("activations.h", emit_lookup_table),
+    OpType.TANH: Emitter("activations.h", emit_lookup_table),
+    OpType.RELU: Emitter("activations.h", emit_lookup_table),
+    OpType.RELU6: Emitter("activations.h", emit_lookup_table),
+    OpType.LEAKY_RELU: Emitter("activations.h", emit_lookup_table),
+    OpType.HARD_SWISH: Emitter("activations.h", emit_lookup_table),
+    OpType.QUANTIZE: Emitter("quantize.h", emit_quantize),
+    OpType.DEQUANTIZE: Emitter("quantize.h", emit_dequantize),
 }

@@ -23,6 +23,18 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "max_pool.h": ("pooling.h",),
     "average_pool.h": ("pooling.h",),
     "softmax.h": ("fixedpoint.h",),
+    "activations.h": (),
+    "quantize.h": ("activations.h", "round_half_even.h"),
+    "depthwise_conv.h": ("fixedpoint.h", "round_half_even.h", "window.h"),
+    "nd.h": (),
+    "round_half_even.h": (),
+    "strided_copy.h": ("nd.h",),
+    "pad.h": ("strided_copy.h",),
+    "concatenation.h": ("strided_copy.h",),
+    "broadcast.h": ("nd.h",),
+    "add.h": ("fixedpoint.h", "broadcast.h"),
+    "mul.h": ("fixedpoint.h", "broadcast.h", "round_half_even.h"),
+    "mean.h": ("nd.h", "fixedpoint.h", "round_half_even.h"),
 }
 
 

@@ -19,7 +19,7 @@ from leafml.ir.graph import Graph, GraphError, Node, Tensor
 TFLITE_SCHEMA_VERSION = 3
 FILE_IDENTIFIER = b"TFL3"
 
-TENSOR_TYPES = {np.dtype(np.float32): fb.TensorType.FLOAT32, np.dtype(np.int8): fb.TensorType.INT8, np.dtype(np.int32): fb.TensorType.INT32}
+TENSOR_TYPES = {np.dtype(np.float32): fb.TensorType.FLOAT32, np.dtype(np.int8): fb.TensorType.INT8, np.dtype(np.int32): fb.TensorType.INT32, np.dtype(np.uint8): fb.TensorType.UINT8}
 
 
 def _quantization(t: Tensor):

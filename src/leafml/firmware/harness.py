@@ -1,4 +1,4 @@
-"""What the host and the Cortex-M4 harness share: where their C sources live,
+"""What the host and the Cortex-M harness share: where their C sources live,
 how inputs are checked, and the defines that tie a build to the sizes the
 caller expects."""
 

@@ -2,7 +2,7 @@
  *
  *   leafml_host INPUTS OUTPUTS
  *
- * INPUTS holds raw int8 input vectors of LEAFML_INPUT_SIZE bytes, back to
+ * INPUTS holds raw input vectors of LEAFML_INPUT_SIZE bytes each, back to
  * back; leafml_invoke runs on each and its LEAFML_OUTPUT_SIZE output bytes
  * are appended to OUTPUTS.  A nonzero leafml_invoke status stops the run with
  * a message on stderr and exit status 1.
@@ -47,7 +47,9 @@ int main(int argc, char **argv)
                     sizeof input);
             return 2;
         }
-        int status = leafml_invoke(input, output);
+        /* The model's element types vary (int8, uint8, float32); the harness
+         * moves bytes. */
+        int status = leafml_invoke((const void *)input, (void *)output);
         if (status != 0) {
             fprintf(stderr, "leafml host harness: leafml_invoke returned %d on input %lu\n", status,
                     index);

@@ -1,4 +1,4 @@
-"""Running a Cortex-M4 firmware image in QEMU's mps2-an386 machine.
+"""Running a Cortex-M firmware image in one of QEMU's machines (machines.py).
 
 The image talks to the host only through ARM semihosting: SYS_WRITE0 text
 goes to the semihosting console, and SYS_EXIT ends QEMU with status 0
@@ -13,24 +13,27 @@ from pathlib import Path
 
 from .toolchain import FirmwareError, find_tool, run_tool
 
-MACHINE_ARGS = ["-M", "mps2-an386", "-display", "none", "-monitor", "none", "-serial", "none"]
+# The ladder's rung 4; machines.py names the machine of every other core.
+LADDER_MACHINE = "mps2-an386"
+QUIET_ARGS = ["-display", "none", "-monitor", "none", "-serial", "none"]
 # Lines the harness and its fault handler print when they stop the run.
 GUEST_ERROR_PREFIX = "leafml firmware:"
 MARKERS = ("leafml_mark_start", "leafml_mark_end")
 
 
-def run_qemu(elf: Path, extra_args: list[str], timeout_s: float) -> str:
-    """Run `elf` in QEMU with `extra_args` and return the guest's console text.
+def run_qemu(elf: Path, extra_args: list[str], timeout_s: float, *,
+             machine: str = LADDER_MACHINE, title: str = "Cortex-M4") -> str:
+    """Run `elf` on QEMU's `machine` with `extra_args`; return the guest's console text.
 
-    Raises `FirmwareError` if QEMU does not exit within `timeout_s` seconds
-    (a hung firmware), or exits with failure: the message is the guest's own
-    error line (a nonzero leafml_invoke status, a fault, a stack overflow)
-    or else QEMU's.
+    `title` names the core in messages.  Raises `FirmwareError` if QEMU does
+    not exit within `timeout_s` seconds (a hung firmware), or exits with
+    failure: the message is the guest's own error line (a nonzero
+    leafml_invoke status, a fault, a stack overflow) or else QEMU's.
     """
     console_file = elf.with_suffix(".console.txt")
     console_file.unlink(missing_ok=True)
     command = [
-        find_tool("qemu-system-arm"), *MACHINE_ARGS,
+        find_tool("qemu-system-arm"), "-M", machine, *QUIET_ARGS,
         "-chardev", f"file,id=console,path={_escape(console_file)}",
         "-semihosting-config", "enable=on,target=native,chardev=console",
         "-kernel", str(elf), *extra_args,
@@ -44,7 +47,7 @@ def run_qemu(elf: Path, extra_args: list[str], timeout_s: float) -> str:
         else:
             qemu_lines = result.stderr.strip().splitlines()
             reason = qemu_lines[0] if qemu_lines else f"QEMU exit status {result.returncode}"
-        raise FirmwareError(f"Cortex-M4 run failed: {reason}", console + result.stderr)
+        raise FirmwareError(f"{title} run failed: {reason}", console + result.stderr)
     return console
 
 

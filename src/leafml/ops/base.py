@@ -44,6 +44,14 @@ class OpDef:
         actual = graph.tensors[node.outputs[0]].shape
         if tuple(expected[0]) != actual:
             raise GraphError(f"{label} output {node.outputs[0]!r} has shape {actual}; its inputs give {tuple(expected[0])}")
+        self.check_activation_dtypes(graph, node, label)
+
+    def check_activation_dtypes(self, graph: Graph, node: Node, label: str) -> None:
+        """The data input and the output: both int8 with per-tensor quantization, or both float32.
+
+        Only the operators that convert between the two (QUANTIZE,
+        DEQUANTIZE) override this.
+        """
         quantized = graph.tensors[node.inputs[0]].dtype == np.int8
         for name in [node.inputs[0], *node.outputs]:
             t = graph.tensors[name]

@@ -1,5 +1,6 @@
-/* Cortex-M4 harness: runs leafml_invoke on every embedded input and prints
- * over semihosting, one line each:
+/* Cortex-M harness, the same for every core leafml measures: runs
+ * leafml_invoke on every embedded input and prints over semihosting, one line
+ * each:
  *   "o <hex bytes of the output vector>"
  * then, after the last input,
  *   "stack <bytes>"   the deepest stack use of any one leafml_invoke call.
@@ -15,7 +16,7 @@
 #include "model.h"
 
 #include "leafml_inputs.h"
-#include "m4_semihost.h"
+#include "semihost.h"
 
 #if LEAFML_HARNESS_INPUT_SIZE != LEAFML_INPUT_SIZE
 #error "the inputs' row length differs from LEAFML_INPUT_SIZE in model.h"
@@ -106,7 +107,7 @@ int main(void)
             /* Even the last word was overwritten: the call most likely ran
              * past the stack into .bss, so nothing after it can be trusted. */
             semihost_write0("leafml firmware: stack overflow: leafml_invoke used the whole stack "
-                            "(STACK_SIZE in mps2_an386.ld)\n");
+                            "(the STACK region of the machine's linker script)\n");
             return 1;
         }
         uint32_t use = (uint32_t)((const char *)sp - (const char *)w) - TRAMPOLINE_PUSH_BYTES;

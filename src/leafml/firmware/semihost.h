@@ -1,4 +1,4 @@
-/* ARM semihosting for the leafml Cortex-M4 harness, plus the few text
+/* ARM semihosting for the leafml Cortex-M harness, plus the few text
  * formatters it needs (the harness links no printf: it would dwarf the model
  * in the size report and needs syscalls newlib-nano does not provide here).
  *
@@ -7,8 +7,8 @@
  * emulator (QEMU with -semihosting-config enable=on) performs the operation.
  * Operation numbers are those of ARM's "Semihosting for AArch32 and AArch64"
  * specification. */
-#ifndef LEAFML_M4_SEMIHOST_H
-#define LEAFML_M4_SEMIHOST_H
+#ifndef LEAFML_SEMIHOST_H
+#define LEAFML_SEMIHOST_H
 
 #include <stdint.h>
 
@@ -82,4 +82,4 @@ static inline char *append_decimal(char *p, int32_t value)
     return p;
 }
 
-#endif /* LEAFML_M4_SEMIHOST_H */
+#endif /* LEAFML_SEMIHOST_H */
