@@ -235,12 +235,27 @@ def single_int8_op(op: OpType, attrs, x: tuple, y: tuple, constants: tuple = (),
     return add_int8_node(g, op, attrs, ["x", *names], *y, name="y").validate()
 
 
+STRICT_C_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-c"]
+CORTEX_M4_C_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]
+
+
 def run_generated_c(graph: Graph, inputs: np.ndarray, rounding: str, work_dir) -> np.ndarray:
-    """Outputs of ``graph``'s generated C built with the host compiler, one row per input sample."""
+    """Outputs of ``graph``'s generated C built with the host compiler, one row per input sample.
+
+    The model is first compiled (not linked) with ``-pedantic`` by ``cc`` and
+    by ``arm-none-eabi-gcc`` for Cortex-M4: the C must build cleanly for both.
+    """
+    import subprocess
+
     from leafml.codegen import generate_c
+    from leafml.firmware import find_tool
     from leafml.firmware.host import run_host
 
     model = generate_c(graph, work_dir / "gen", rounding=rounding)
+    for compiler, flags in (("cc", []), ("arm-none-eabi-gcc", CORTEX_M4_C_FLAGS)):
+        command = [find_tool(compiler), *STRICT_C_FLAGS, *flags, str(model.source), "-o", str(work_dir / f"{compiler}.o")]
+        built = subprocess.run(command, capture_output=True, text=True)
+        assert built.returncode == 0, f"{compiler} -pedantic: {built.stderr}"
     flat = inputs.reshape(len(inputs), -1)
     return run_host(model.sources, [model.include_dir], flat, model.output_size, work_dir / "build")
 

@@ -54,14 +54,17 @@ def quant_cases(op: OpType, count: int, seed: int):
         if op is OpType.HARD_SWISH:  # its kernel needs output scale > input scale / 128
             y_quant = (max(y_quant[0], x_quant[0] / 64), y_quant[1])
         cases.append((x_quant, FIXED_OUTPUT.get(op, y_quant), LeakyReluAttrs(float(rng.uniform(-1.5, 1.5))) if op is OpType.LEAKY_RELU else None))
-    # Scale ratios at XNNPACK's bounds 1/256 and 128 (inclusive) and just beyond,
-    # alpha 0 (which XNNPACK refuses), and zero points at the int8 ends.
+    # Scale ratios exactly at XNNPACK's bounds 1/256 and 128 (inclusive) and
+    # just beyond, alpha 0 (which XNNPACK refuses), zero points at the int8 ends.
     for ratio in (2.0**-8, 2.0**-8 * 0.999, 2.0**7, 2.0**7 * 1.001, 1.0):
-        x_quant, y_quant = (0.01, -128), (float(np.float32(0.01 / ratio)), 127)
+        x_quant, y_quant = (2.0**-7, -128), (float(np.float32(2.0**-7 / ratio)), 127)
         if op is OpType.HARD_SWISH:
-            y_quant = (max(y_quant[0], 0.01 / 64), y_quant[1])
+            y_quant = (max(y_quant[0], 2.0**-13), y_quant[1])
         for alpha in (0.0, 0.5, -0.25):
             cases.append((x_quant, FIXED_OUTPUT.get(op, y_quant), LeakyReluAttrs(alpha) if op is OpType.LEAKY_RELU else None))
+    if op is OpType.HARD_SWISH:
+        # Shifts of 16 and more, where TFLite's int16 rounding shift no longer rounds.
+        cases += [((0.0046, 37), (2.94, -54), None), ((0.0046, -3), (2.94, 40), None), ((1e-7, 0), (1e-7, 3), None)]
     return cases
 
 

@@ -102,7 +102,7 @@ def test_peers_with_two_activation_operands():
     assert_matches_peers(with_a_slice_of_itself(), random_int8((1, 4, 5, 6), 20))
 
 
-@pytest.mark.requires_tools("cc")
+@pytest.mark.requires_tools("cc", "arm-none-eabi-gcc")
 @pytest.mark.parametrize("rounding", ROUNDINGS)
 def test_generated_c_equals_reference(rounding, tmp_path):
     for i, graph in enumerate([with_a_slice_of_itself(), concat_graph(*CASES[3], seed=2)]):

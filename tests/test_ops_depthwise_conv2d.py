@@ -1,22 +1,26 @@
 """DEPTHWISE_CONV_2D: shapes and checks, the numpy kernels against direct loops,
-the two peer runtimes, the .tflite options, and the generated C."""
+the two peer runtimes, the .tflite options, and the generated C; last, a
+depthwise-separable block of all the operators of issue 3 part 2 on the peers
+and on a Cortex-M4 in QEMU."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from int8_graphs import assert_matches_peers, random_int8, run_generated_c, single_int8_op
+from int8_graphs import add_int8_node, assert_matches_peers, int8_input, random_int8, run_generated_c, single_int8_op
+from leafml.codegen import generate_c
 from leafml.export.tflite_ops import TFLITE_OPS
+from leafml.firmware import run_cortex_m4
 from leafml.interpreter import prepare
 from leafml.ir import Activation, GraphError, OpType, Padding, QuantParams
-from leafml.ops import DepthwiseConv2DAttrs, get_op
+from leafml.ops import ConcatenationAttrs, DepthwiseConv2DAttrs, ElementwiseAttrs, MeanAttrs, PadAttrs, StridedSliceAttrs, get_op
 from leafml.ops.base import window
-from leafml.ops.depthwise_conv2d import XnnpackDepthwiseParams
 from leafml.quant.fixedpoint import ROUNDINGS, requantize
 from leafml.verify.peers import run_litert
 
 DEPTHWISE = get_op(OpType.DEPTHWISE_CONV_2D)
+F32 = np.float32
 
 # Geometries real models use and the corners of TFLite's window rules.
 CONFIGS = [
@@ -86,11 +90,11 @@ def test_single_kernel_equals_direct_loops_and_xnnpack_requantization(config):
     graph = depthwise_graph(1, **config)
     x = random_int8(graph.tensors["x"].shape, 12)
     params = prepare(graph, "single")[0]
-    assert isinstance(params, XnnpackDepthwiseParams)
+    assert params.scales is not None and params.multipliers.size == 0
     scales = graph.tensors["x"].quant.scale[0] * graph.tensors["c0"].quant.scale / graph.tensors["y"].quant.scale[0]
     np.testing.assert_array_equal(params.scales, scales)  # float32 all the way
     acc = direct_accumulators(graph, x.astype(np.float64), params.input_offset)
-    want = np.clip(np.rint(acc.astype(np.float32) * scales) + params.output_zero_point, params.act_min, params.act_max)
+    want = np.clip(np.rint(acc.astype(np.float32) * scales) + params.output_offset, params.act_min, params.act_max)
     np.testing.assert_array_equal(graph.run(x, rounding="single")[0], want.astype(np.int8))
 
 
@@ -160,7 +164,7 @@ def test_peers_match_their_rounding_modes(config, seed):
     assert_matches_peers(graph, random_int8(graph.tensors["x"].shape, 30, seed))
 
 
-@pytest.mark.requires_tools("cc")
+@pytest.mark.requires_tools("cc", "arm-none-eabi-gcc")
 @pytest.mark.parametrize("rounding", ROUNDINGS)
 @pytest.mark.parametrize("config", [CONFIGS[1], CONFIGS[2], CONFIGS[4]])
 def test_generated_c_equals_reference(config, rounding, tmp_path):
@@ -169,3 +173,36 @@ def test_generated_c_equals_reference(config, rounding, tmp_path):
     want = graph.run(x, rounding=rounding)[0].reshape(len(x), -1)
     assert len(np.unique(want)) > 20
     np.testing.assert_array_equal(run_generated_c(graph, x, rounding, tmp_path), want)
+
+
+def separable_block():
+    """pad -> depthwise (x2 channels) -> every other channel -> times x -> plus x -> twice -> global mean."""
+    rng = np.random.default_rng(7)
+    g = int8_input((1, 8, 8, 4), 0.05, 3)
+    add_int8_node(g, OpType.PAD, PadAttrs(((0, 0), (1, 1), (1, 1), (0, 0))), ["x"], 0.05, 3, "p")
+    w_scales = (2.0 ** rng.uniform(-8, -6, 8)).astype(np.float32)
+    g.add_constant("w", rng.integers(-127, 128, (1, 3, 3, 8)).astype(np.int8), QuantParams(w_scales, np.zeros(8, np.int64), axis=3))
+    g.add_constant("b", rng.integers(-500, 500, 8).astype(np.int32), QuantParams(F32(0.05) * w_scales, np.zeros(8, np.int64)))
+    depthwise = DepthwiseConv2DAttrs(activation=Activation.RELU6, depth_multiplier=2)
+    add_int8_node(g, OpType.DEPTHWISE_CONV_2D, depthwise, ["p", "w", "b"], 0.004, -128, "d")
+    add_int8_node(g, OpType.STRIDED_SLICE, StridedSliceAttrs((0, 0, 0, 0), (1, 8, 8, 8), (1, 1, 1, 2)), ["d"], 0.004, -128, "s")
+    add_int8_node(g, OpType.MUL, ElementwiseAttrs(), ["s", "x"], 0.0015, 0, "m")
+    add_int8_node(g, OpType.ADD, ElementwiseAttrs(Activation.RELU), ["m", "x"], 0.04, -20, "a")
+    add_int8_node(g, OpType.CONCATENATION, ConcatenationAttrs(3), ["a", "a"], 0.04, -20, "c")
+    return add_int8_node(g, OpType.MEAN, MeanAttrs((1, 2), True), ["c"], 0.01, -60, "y").validate()
+
+
+def test_separable_block_matches_the_peers():
+    assert_matches_peers(separable_block(), random_int8((1, 8, 8, 4), 30))
+
+
+@pytest.mark.requires_tools("arm-none-eabi-gcc", "qemu-system-arm")
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_cortex_m4_runs_a_separable_block_bit_exactly(rounding, tmp_path):
+    graph = separable_block()
+    x = random_int8((1, 8, 8, 4), 8)
+    model = generate_c(graph, tmp_path / "gen", rounding=rounding)
+    result = run_cortex_m4(model.sources, [model.include_dir], x.reshape(len(x), -1), model.output_size, tmp_path / "m4")
+    want = graph.run(x, rounding=rounding)[0].reshape(len(x), -1)
+    assert len(np.unique(want)) > 5
+    np.testing.assert_array_equal(result.outputs, want)

@@ -169,7 +169,7 @@ def test_tflite_options_round_trip(op):
 
 
 # -- the generated C -------------------------------------------------------------------------
-@pytest.mark.requires_tools("cc")
+@pytest.mark.requires_tools("cc", "arm-none-eabi-gcc")
 @pytest.mark.parametrize("rounding", ROUNDINGS)
 @pytest.mark.parametrize("final, in_range", [(OpType.ADD, True), (OpType.MUL, True), (OpType.ADD, False), (OpType.MUL, False)])
 def test_generated_c_equals_reference(final, in_range, rounding, tmp_path):
@@ -181,7 +181,7 @@ def test_generated_c_equals_reference(final, in_range, rounding, tmp_path):
     np.testing.assert_array_equal(run_generated_c(graph, x, rounding, tmp_path), want)
 
 
-@pytest.mark.requires_tools("cc")
+@pytest.mark.requires_tools("cc", "arm-none-eabi-gcc")
 @pytest.mark.parametrize("rounding", ROUNDINGS)
 def test_generated_c_broadcasts_a_constant(rounding, tmp_path):
     graph = binary_graph(OpType.MUL, 2, ((1, 3, 5, 2), (1, 3, 1, 1)), Activation.RELU)

@@ -93,7 +93,7 @@ def test_peers_on_a_global_average_of_many_pixels():
     assert_matches_peers(graph, random_int8((1, 24, 24, 3), 12))
 
 
-@pytest.mark.requires_tools("cc")
+@pytest.mark.requires_tools("cc", "arm-none-eabi-gcc")
 @pytest.mark.parametrize("rounding", ROUNDINGS)
 def test_generated_c_equals_reference(rounding, tmp_path):
     for i, (axes, keep_dims) in enumerate([((1, 2), True), ((3, 1), False), ((2,), True)]):

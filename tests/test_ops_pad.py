@@ -79,7 +79,7 @@ def test_peers_match_the_reference(shape, paddings):
     assert_matches_peers(pad_graph(shape, paddings), random_int8(shape, 20))
 
 
-@pytest.mark.requires_tools("cc")
+@pytest.mark.requires_tools("cc", "arm-none-eabi-gcc")
 @pytest.mark.parametrize("rounding", ROUNDINGS)
 def test_generated_c_equals_reference(rounding, tmp_path):
     for i, case in enumerate(CASES[1:]):

@@ -9,6 +9,7 @@ algorithms part.
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from ai_edge_litert import schema_py_generated as fb
 
 from leafml.codegen import CodegenError, generate_c
 from leafml.export.tflite_ops import TFLITE_OPS
-from leafml.firmware import run_cortex_m4
+from leafml.firmware import find_tool, run_cortex_m4
 from leafml.firmware.host import run_host
 from leafml.interpreter import prepare
 from leafml.ir import Graph, GraphError, Node, OpType, QuantParams, Tensor
@@ -281,6 +282,17 @@ def test_host_c_with_float_and_uint8_ends_equals_the_reference(tmp_path: Path, r
     got = run_host(model.sources, [model.include_dir], x.view(np.int8), model.output_size, tmp_path / "build")
     expected = g.run(x, rounding=rounding)[0]
     np.testing.assert_array_equal(got.view(expected.dtype), expected)
+
+
+@pytest.mark.requires_tools("cc", "arm-none-eabi-gcc")
+@pytest.mark.parametrize("compiler, flags", [("cc", []), ("arm-none-eabi-gcc", ["-mcpu=cortex-m0", "-mthumb"])])
+def test_float_and_uint8_ends_build_pedantic(tmp_path: Path, compiler, flags):
+    # Cortex-M0: no FPU, no unaligned access; the float kernels must still build.
+    for output in ("float32", "uint8"):
+        for rounding in ("double", "single"):
+            model = generate_c(float_ends_graph(output), tmp_path / f"{output}_{rounding}", rounding=rounding)
+            command = [find_tool(compiler), "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", *flags]
+            subprocess.run([*command, "-c", str(model.source), "-o", str(tmp_path / f"{output}_{rounding}.o")], check=True)
 
 
 @pytest.mark.requires_tools("cc", "arm-none-eabi-gcc", "qemu-system-arm")

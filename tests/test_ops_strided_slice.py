@@ -110,7 +110,7 @@ def test_litert_runs_ellipsis_new_axis_and_offset_and_tflm_refuses_them(attrs, i
         run_tflm(graph.to_tflite(), random_int8(SHAPE, 2))
 
 
-@pytest.mark.requires_tools("cc")
+@pytest.mark.requires_tools("cc", "arm-none-eabi-gcc")
 @pytest.mark.parametrize("rounding", ROUNDINGS)
 def test_generated_c_equals_reference(rounding, tmp_path):
     for i, (attrs, _) in enumerate(CASES):

@@ -219,6 +219,8 @@ HARNESS_C = r"""
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include "round_half_even.h"
 #include "fixedpoint.h"
 #include "softmax.h"
 

@@ -17,10 +17,11 @@ from typing import Any, Callable
 import numpy as np
 
 from leafml.codegen.cformat import c_array, c_comment, c_float, c_int, c_struct
+from leafml.codegen.state import emit_assign_variable, emit_read_variable
 from leafml.codegen.nd_emitters import emit_binary, emit_concatenation, emit_mean, emit_pad, emit_strided_slice, float_array
 from leafml.ir.graph import Graph, Node, OpType
 from leafml.ops.conv2d import RequantParams, conv_window
-from leafml.ops.depthwise_conv2d import XnnpackDepthwiseParams, depthwise_window
+from leafml.ops.depthwise_conv2d import depthwise_window
 from leafml.ops.pooling import PoolParams, pool_window
 from leafml.ops.softmax import SoftmaxParams, SoftmaxTableParams
 from leafml.ops.quantize import AffineQuantizeParams, DequantizeParams, LookupTable, SplitLookupTable
@@ -81,15 +82,22 @@ def describe(graph: Graph, index: int, node: Node) -> str:
 
 
 def _requant(src: ModelSource, prefix: str, params: RequantParams) -> dict[str, object]:
-    return {
-        "multipliers": src.array(f"{prefix}_multipliers", "int32_t", params.multipliers.astype(np.int32)),
-        "shifts": src.array(f"{prefix}_shifts", "int32_t", params.shifts.astype(np.int32)),
-        "per_channel": int(params.multipliers.size > 1),
-        "input_offset": params.input_offset,
-        "output_offset": params.output_offset,
-        "act_min": params.act_min,
-        "act_max": params.act_max,
-    }
+    """The leafml_requant_t fields: integer multipliers for double rounding, float32 scales for single."""
+    fields: dict[str, object] = {"multipliers": "NULL", "shifts": "NULL"}
+    if params.scales is None:
+        fields["multipliers"] = src.array(f"{prefix}_multipliers", "int32_t", params.multipliers.astype(np.int32))
+        fields["shifts"] = src.array(f"{prefix}_shifts", "int32_t", params.shifts.astype(np.int32))
+    count = params.multipliers.size if params.scales is None else params.scales.size
+    fields.update(
+        per_channel=int(count > 1),
+        input_offset=params.input_offset,
+        output_offset=params.output_offset,
+        act_min=params.act_min,
+        act_max=params.act_max,
+    )
+    if params.scales is not None:
+        fields["scales"] = float_array(src, f"{prefix}_scales", params.scales)
+    return fields
 
 
 def _weights_and_bias(src: ModelSource, prefix: str, node: Node) -> dict[str, object]:
@@ -120,8 +128,7 @@ def emit_conv2d(src: ModelSource, index: int, node: Node, params: RequantParams)
 
 
 
-def emit_depthwise_conv2d(src: ModelSource, index: int, node: Node, params: RequantParams | XnnpackDepthwiseParams) -> str:
-    """Integer requantization for "double" params; XNNPACK's float32 scales for "single" ones."""
+def emit_depthwise_conv2d(src: ModelSource, index: int, node: Node, params: RequantParams) -> str:
     x = src.graph.tensors[node.inputs[0]]
     prefix = f"node{index}"
     fields = {
@@ -130,14 +137,8 @@ def emit_depthwise_conv2d(src: ModelSource, index: int, node: Node, params: Requ
         "in_channels": x.shape[3],
         "depth_multiplier": node.attrs.depth_multiplier,
         **_weights_and_bias(src, prefix, node),
+        "requant": _requant(src, prefix, params),
     }
-    if isinstance(params, XnnpackDepthwiseParams):
-        offsets = {"input_offset": params.input_offset, "output_offset": params.output_zero_point}
-        clamp = {"act_min": params.act_min, "act_max": params.act_max}
-        fields["requant"] = {"multipliers": "NULL", "shifts": "NULL", "per_channel": 0, **offsets, **clamp}
-        fields["scales"] = float_array(src, f"{prefix}_scales", params.scales)
-    else:
-        fields["requant"] = _requant(src, prefix, params)
     struct = src.struct("leafml_depthwise_conv_t", prefix, fields)
     return _call(src, "leafml_depthwise_conv2d_s8", node, before=(struct,))
 
@@ -258,4 +259,6 @@ EMITTERS: dict[OpType, Emitter] = {
     OpType.HARD_SWISH: Emitter("activations.h", emit_lookup_table),
     OpType.QUANTIZE: Emitter("quantize.h", emit_quantize),
     OpType.DEQUANTIZE: Emitter("quantize.h", emit_dequantize),
+    OpType.READ_VARIABLE: Emitter(None, emit_read_variable),
+    OpType.ASSIGN_VARIABLE: Emitter(None, emit_assign_variable),
 }

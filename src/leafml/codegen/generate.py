@@ -13,7 +13,9 @@ rounding mode.
 
 Memory: activations live in one static arena placed by :mod:`leafml.plan`.
 The input is read where the caller holds it (no copy, so it takes no arena
-space); the output is computed in the arena and copied out at the end.
+space); the output is computed in the arena and copied out at the end.  A
+streaming graph's variables live in static arrays beside the arena, kept
+between calls, with ``<prefix>_reset()`` to restore them (:mod:`.state`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import leafml
 from leafml.codegen.cformat import c_comment, c_float, c_int, is_identifier
 from leafml.codegen.emitters import EMITTERS, ModelSource, describe
 from leafml.codegen.runtime import runtime_header
+from leafml.codegen.state import state_bytes, state_definitions, state_interface
 from leafml.errors import LeafmlError
 from leafml.interpreter import prepare, runs_integer_kernel
 from leafml.ir.graph import Graph, Tensor
@@ -55,6 +58,7 @@ class CModel:
     input_size: int  # bytes read by the invoke function
     output_size: int  # bytes written by it
     arena_bytes: int  # static activation RAM, bytes
+    state_bytes: int  # static RAM of the streaming state (the graph's variables), kept between calls, bytes
     weight_bytes: int  # constant arrays in model.c (weights, biases, multipliers, shifts), bytes
     buffers: list[Buffer]  # what the memory plan placed
     plan: Plan
@@ -105,8 +109,8 @@ def generate_c(graph: Graph, out_dir: str | Path, rounding: str = "double", pref
     out.mkdir(parents=True, exist_ok=True)
     macs = sum(get_op(node.op).macs(graph, node) for node in graph.nodes)
     header, source, runtime = out / "model.h", out / "model.c", out / "leafml_runtime.h"
-    header.write_text(_model_h(prefix, x, y, arena.arena_bytes, rounding, macs))
-    source.write_text(_model_c(_signature(prefix, x, y), prefix, src.declarations, body, arena.arena_bytes))
+    header.write_text(_model_h(prefix, x, y, arena.arena_bytes, rounding, macs, state_interface(graph, prefix)))
+    source.write_text(_model_c(_signature(prefix, x, y), prefix, src.declarations, body, arena.arena_bytes, state_definitions(graph, prefix)))
     kernels = [kernel for kernel in (EMITTERS[n.op].kernel for n in graph.nodes) if kernel is not None]
     runtime.write_text(runtime_header(kernels, rounding, BANNER))
     return CModel(
@@ -117,6 +121,7 @@ def generate_c(graph: Graph, out_dir: str | Path, rounding: str = "double", pref
         input_size=x.nbytes,
         output_size=y.nbytes,
         arena_bytes=arena.arena_bytes,
+        state_bytes=state_bytes(graph),
         weight_bytes=src.const_bytes,
         buffers=located.buffers,
         plan=arena,
@@ -161,7 +166,7 @@ def _quantization(p: str, end: str, t: Tensor) -> str:
     )
 
 
-def _model_h(prefix: str, x: Tensor, y: Tensor, arena_bytes: int, rounding: Rounding, macs: int) -> str:
+def _model_h(prefix: str, x: Tensor, y: Tensor, arena_bytes: int, rounding: Rounding, macs: int, state: str) -> str:
     p = prefix.upper()
 
     def shape(t: Tensor) -> str:
@@ -191,7 +196,7 @@ typedef {OUTPUT_TYPES[y.dtype]} {prefix}_output_t;
 #define {p}_OUTPUT_SIZE {y.nbytes} /* bytes: {shape(y)} */
 #define {p}_OUTPUT_ELEMENTS {y.size}
 #define {p}_ARENA_SIZE {arena_bytes} /* bytes of static RAM for activations */
-
+{state}
 /* Quantization of an integer input or output: real = scale * (q - zero_point).
  * A float32 end has none, so #ifdef {p}_INPUT_SCALE tells which kind it is. */
 {_quantization(p, "INPUT", x)}{_quantization(p, "OUTPUT", y)}
@@ -211,7 +216,7 @@ typedef {OUTPUT_TYPES[y.dtype]} {prefix}_output_t;
 """
 
 
-def _model_c(signature: str, prefix: str, declarations: list[str], body: list[str], arena_bytes: int) -> str:
+def _model_c(signature: str, prefix: str, declarations: list[str], body: list[str], arena_bytes: int, state: str) -> str:
     p = prefix.upper()
     # C99 has no _Alignas: a union with an int32_t aligns the bytes for word access.
     arena = (
@@ -227,7 +232,7 @@ def _model_c(signature: str, prefix: str, declarations: list[str], body: list[st
 
 #include "leafml_runtime.h"
 
-{constants}{arena}{signature}
+{constants}{arena}{state}{signature}
 {{
     if (input == NULL || output == NULL) {{
         return {p}_ERR_NULL;

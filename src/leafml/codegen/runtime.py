@@ -15,7 +15,7 @@ from leafml.quant.fixedpoint import Rounding
 
 # Each kernel file and the files it builds on (pasted before it).
 REQUIRES: dict[str, tuple[str, ...]] = {
-    "fixedpoint.h": (),
+    "fixedpoint.h": ("round_half_even.h",),
     "window.h": (),
     "conv.h": ("fixedpoint.h", "window.h"),
     "fully_connected.h": ("fixedpoint.h",),
@@ -25,7 +25,7 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "softmax.h": ("fixedpoint.h",),
     "activations.h": (),
     "quantize.h": ("activations.h", "round_half_even.h"),
-    "depthwise_conv.h": ("fixedpoint.h", "round_half_even.h", "window.h"),
+    "depthwise_conv.h": ("fixedpoint.h", "window.h"),
     "nd.h": (),
     "round_half_even.h": (),
     "strided_copy.h": ("nd.h",),

@@ -17,8 +17,9 @@ from leafml.ops.pad import Pad, PadAttrs
 from leafml.ops.strided_slice import StridedSlice, StridedSliceAttrs
 from leafml.ops.activations import HardSwish, LeakyRelu, LeakyReluAttrs, Logistic, Relu, Relu6, Tanh
 from leafml.ops.quantize import Dequantize, Quantize
+from leafml.ops.variables import AssignVariable, ReadVariable, VariableAttrs
 
-OPS: dict[OpType, OpDef] = {op.op: op for op in (Conv2D(), FullyConnected(), MaxPool2D(), AveragePool2D(), Reshape(), Softmax(), DepthwiseConv2D(), Add(), Mul(), Concatenation(), Pad(), Mean(), StridedSlice(), Logistic(), Tanh(), Relu(), Relu6(), LeakyRelu(), HardSwish(), Quantize(), Dequantize())}
+OPS: dict[OpType, OpDef] = {op.op: op for op in (Conv2D(), FullyConnected(), MaxPool2D(), AveragePool2D(), Reshape(), Softmax(), DepthwiseConv2D(), Add(), Mul(), Concatenation(), Pad(), Mean(), StridedSlice(), Logistic(), Tanh(), Relu(), Relu6(), LeakyRelu(), HardSwish(), Quantize(), Dequantize(), ReadVariable(), AssignVariable())}
 
 
 def get_op(op: OpType) -> OpDef:
@@ -29,4 +30,4 @@ def get_op(op: OpType) -> OpDef:
         raise GraphError(f"operator {op} has no definition in leafml.ops") from None
 
 
-__all__ = ["OPS", "Conv2DAttrs", "FullyConnectedAttrs", "OpDef", "PoolAttrs", "ReshapeAttrs", "SoftmaxAttrs", "ConcatenationAttrs", "DepthwiseConv2DAttrs", "ElementwiseAttrs", "MeanAttrs", "PadAttrs", "StridedSliceAttrs", "LeakyReluAttrs", "get_op"]
+__all__ = ["OPS", "Conv2DAttrs", "FullyConnectedAttrs", "OpDef", "PoolAttrs", "ReshapeAttrs", "SoftmaxAttrs", "ConcatenationAttrs", "DepthwiseConv2DAttrs", "ElementwiseAttrs", "MeanAttrs", "PadAttrs", "StridedSliceAttrs", "LeakyReluAttrs", "VariableAttrs", "get_op"]

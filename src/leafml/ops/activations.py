@@ -340,6 +340,14 @@ def _int16_saturating_left_shift(x: np.ndarray, amount: int) -> np.ndarray:
     return np.clip(x * (1 << amount), INT16_MIN, INT16_MAX)
 
 
+def _int16_rounding_divide_by_pot(x: np.ndarray, exponent: int) -> np.ndarray:
+    # gemmlowp's RoundingDivideByPOT on int16: from 2**16 on its mask wraps to
+    # -1, and every value "rounds" to 1 (x >= 0) or -1 (x < 0).
+    if exponent >= 16:
+        return np.where(x >= 0, 1, -1)
+    return rounding_divide_by_pot(x, exponent)
+
+
 class HardSwish(_Elementwise):
     op = OpType.HARD_SWISH
 
@@ -375,9 +383,9 @@ class HardSwish(_Elementwise):
         reluish = _int16_rounding_doubling_high_mul(reluish, reluish_multiplier)
         if reluish_exponent > 0:
             reluish = _int16_saturating_left_shift(reluish, 1)
-        reluish = rounding_divide_by_pot(reluish, max(-reluish_exponent, 0))
+        reluish = _int16_rounding_divide_by_pot(reluish, max(-reluish_exponent, 0))
         reluish = (reluish + (1 << 15)) >> 1  # [-1, 1] -> [0, 1]
-        out = rounding_divide_by_pot(_int16_doubling_high_mul(reluish, preshift_output), -output_exponent)
+        out = _int16_rounding_divide_by_pot(_int16_doubling_high_mul(reluish, preshift_output), -output_exponent)
         # TFLite adds the zero point in int16, which wraps around.
         out = (out + out_zero_point - INT16_MIN) % (1 << 16) + INT16_MIN
         return np.clip(out, -128, 127)

@@ -155,6 +155,22 @@ def activation_range(output: Tensor, activation: Activation) -> tuple[int, int]:
     return low, high
 
 
+def xnnpack_activation_range(output: Tensor, activation: Activation) -> tuple[int, int]:
+    """XNNPACK's int8 clamp bounds of a fused activation (LiteRT, ``"single"`` mode).
+
+    ``rint(bound / scale + zero_point)`` in float32: halves go to even where
+    TFLite's :func:`activation_range` rounds them away from zero.
+    """
+    assert output.quant is not None
+    scale, zero_point = output.quant.scale[0], np.float32(output.quant.scalar_zero_point)
+
+    def quantized(bound: float) -> int:
+        return int(np.rint(np.clip(np.float32(bound) / scale + zero_point, -128, 127)))
+
+    low = quantized(0.0) if activation in (Activation.RELU, Activation.RELU6) else -128
+    return low, quantized(6.0) if activation is Activation.RELU6 else 127
+
+
 def check_same_quant(graph: Graph, node: Node) -> None:
     """Operators that move values without rescaling keep their input's quantization."""
     x, out = graph.tensors[node.inputs[0]], graph.tensors[node.outputs[0]]

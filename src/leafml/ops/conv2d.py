@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from leafml.ir.graph import Activation, Graph, GraphError, Node, OpType, Padding
-from leafml.ops.base import OpDef, Window, activation_range, apply_activation_float, check_weight, patches, window
-from leafml.quant.fixedpoint import Rounding, quantize_multipliers, requantize
+from leafml.ops.base import OpDef, Window, activation_range, apply_activation_float, check_weight, patches, window, xnnpack_activation_range
+from leafml.quant.fixedpoint import Rounding, quantize_multipliers, requantize, requantize_float32
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,14 @@ class Conv2DAttrs:
     activation: Activation = Activation.NONE
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq=False: the fields are arrays
 class RequantParams:
-    """Integer-only parameters shared by the conv-like and fully-connected kernels."""
+    """Integer-only parameters shared by the conv-like and fully-connected kernels.
+
+    ``scales`` is set in ``"single"`` mode only: LiteRT runs these operators
+    in XNNPACK, which requantizes with float32 scales; ``multipliers`` and
+    ``shifts`` are TFLite's integer form, used in ``"double"`` mode.
+    """
 
     input_offset: int  # added to every input value: -input_zero_point
     output_offset: int  # the output zero point
@@ -35,6 +40,13 @@ class RequantParams:
     shifts: np.ndarray  # int32 power-of-two exponents, same length
     act_min: int
     act_max: int
+    scales: np.ndarray | None = None  # float32, one per output channel (or one)
+
+    def requantize(self, acc: np.ndarray, rounding: Rounding) -> np.ndarray:
+        """int32 accumulators (channel last) to int8 outputs."""
+        if self.scales is not None:
+            return requantize_float32(acc, self.scales, self.output_offset, self.act_min, self.act_max)
+        return requantize(acc, self.multipliers, self.shifts, self.output_offset, self.act_min, self.act_max, rounding)
 
 
 def conv_window(graph: Graph, node: Node) -> Window:
@@ -44,18 +56,24 @@ def conv_window(graph: Graph, node: Node) -> Window:
     return window(x.shape[1], x.shape[2], w.shape[1], w.shape[2], attrs.stride, attrs.dilation, attrs.padding)
 
 
-def per_channel_requant(graph: Graph, node: Node) -> RequantParams:
-    """TFLite's PopulateConvolutionQuantizationParams for per-channel weights.
+def weighted_requant(graph: Graph, node: Node, rounding: Rounding, channels: int) -> RequantParams:
+    """Requantization of a conv-like or fully-connected node, per output channel.
 
-    The effective scale is computed in double from the float32 scales:
-    ``in_scale * w_scale[c] / out_scale``.
+    ``"double"``: TFLite's PopulateConvolutionQuantizationParams, the
+    effective scale ``in_scale * w_scale[c] / out_scale`` computed in double
+    from the float32 scales, TFLite's activation bounds.  ``"single"``: also
+    XNNPACK's float32 scales (same product, in float32) and its bounds.
     """
     x, w, out = (graph.tensors[n] for n in (node.inputs[0], node.inputs[1], node.outputs[0]))
     assert x.quant and w.quant and out.quant
-    reals = float(x.quant.scalar_scale) * w.quant.scale.astype(np.float64) / float(out.quant.scalar_scale)
-    multipliers, shifts = quantize_multipliers(reals)
-    act_min, act_max = activation_range(out, node.attrs.activation)
-    return RequantParams(-x.quant.scalar_zero_point, out.quant.scalar_zero_point, multipliers, shifts, act_min, act_max)
+    w_scales = np.broadcast_to(w.quant.scale, (channels,)) if w.quant.per_channel else w.quant.scale
+    offsets = (-x.quant.scalar_zero_point, out.quant.scalar_zero_point)
+    if rounding == "single":
+        scales = (x.quant.scale[0] * w_scales / out.quant.scale[0]).astype(np.float32)
+        empty = np.zeros(0, np.int32)
+        return RequantParams(*offsets, empty, empty, *xnnpack_activation_range(out, node.attrs.activation), scales=scales)
+    reals = float(x.quant.scalar_scale) * w_scales.astype(np.float64) / float(out.quant.scalar_scale)
+    return RequantParams(*offsets, *quantize_multipliers(reals), *activation_range(out, node.attrs.activation))
 
 
 def check_int8_weights(graph: Graph, node: Node, channel_axis: int) -> None:
@@ -103,7 +121,7 @@ class Conv2D(OpDef):
         return apply_activation_float(out, node.attrs.activation).astype(np.float32)
 
     def prepare(self, graph, node, rounding: Rounding):
-        return per_channel_requant(graph, node)
+        return weighted_requant(graph, node, rounding, graph.tensors[node.inputs[1]].shape[0])
 
     def run_int8(self, graph, node, params: RequantParams, inputs, rounding):
         x, w = inputs[0].astype(np.int64), inputs[1].astype(np.int64)
@@ -113,8 +131,7 @@ class Conv2D(OpDef):
         acc = (cols + params.input_offset).reshape(n * oh * ow, -1) @ w.reshape(w.shape[0], -1).T
         if len(inputs) > 2:
             acc = acc + inputs[2].astype(np.int64)
-        out = requantize(acc, params.multipliers, params.shifts, params.output_offset, params.act_min, params.act_max, rounding)
-        return out.reshape(n, oh, ow, w.shape[0])
+        return params.requantize(acc, rounding).reshape(n, oh, ow, w.shape[0])
 
     def macs(self, graph, node):
         out = graph.tensors[node.outputs[0]]

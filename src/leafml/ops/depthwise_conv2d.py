@@ -13,14 +13,11 @@ the in-bounds taps (a padded tap contributes nothing), then per output
 channel (weights quantized along axis 3):
 
 ``"double"`` (TFLM): TFLite's ``reference_integer_ops::DepthwiseConvPerChannel``
-    requantizes with gemmlowp's double rounding; the params are the conv's
-    :class:`~leafml.ops.conv2d.RequantParams`.
+    requantizes with gemmlowp's double rounding.
 ``"single"`` (LiteRT, which hands the node to XNNPACK)
-    XNNPACK requantizes in float32: ``float32(acc) * scale[o]`` with
-    ``scale[o] = input_scale * weight_scale[o] / output_scale`` in float32,
-    rounded half to even (:class:`XnnpackDepthwiseParams`).  That differs
-    from TFLite's integer single rounding on rare ties, so it is followed
-    exactly; the fused activation's bounds are XNNPACK's too.
+    XNNPACK requantizes in float32 (``float32(acc) * scale[o]``, rounded half
+    to even), with XNNPACK's activation bounds.
+Both are the conv's :class:`~leafml.ops.conv2d.RequantParams`.
 """
 
 from __future__ import annotations
@@ -31,9 +28,8 @@ import numpy as np
 
 from leafml.ir.graph import Activation, Graph, GraphError, Node, OpType, Padding
 from leafml.ops.base import OpDef, Window, apply_activation_float, check_weight, patches, window
-from leafml.ops.conv2d import RequantParams, check_int8_weights, per_channel_requant
-from leafml.ops.elementwise import xnnpack_activation_range
-from leafml.quant.fixedpoint import Rounding, requantize
+from leafml.ops.conv2d import RequantParams, check_int8_weights, weighted_requant
+from leafml.quant.fixedpoint import Rounding
 
 WEIGHT_CHANNEL_AXIS = 3
 
@@ -47,25 +43,6 @@ class DepthwiseConv2DAttrs:
     depth_multiplier: int = 1
 
 
-@dataclass(frozen=True, eq=False)  # eq=False: scales is an array
-class XnnpackDepthwiseParams:
-    """XNNPACK's int8 depthwise requantization: float32 scales per output channel."""
-
-    input_offset: int  # -input zero point
-    output_zero_point: int
-    scales: np.ndarray  # float32, one per output channel
-    act_min: int
-    act_max: int
-
-
-def xnnpack_depthwise_params(graph: Graph, node: Node) -> XnnpackDepthwiseParams:
-    """What XNNPACK's qc8w convolution computes from the float32 scales (in float32, left to right)."""
-    x, w, out = (graph.tensors[n] for n in (node.inputs[0], node.inputs[1], node.outputs[0]))
-    scales = np.broadcast_to(x.quant.scale[0] * w.quant.scale / out.quant.scale[0], (w.shape[3],)).astype(np.float32)
-    act_min, act_max = xnnpack_activation_range(out, node.attrs.activation)
-    return XnnpackDepthwiseParams(-x.quant.scalar_zero_point, out.quant.scalar_zero_point, scales, act_min, act_max)
-
-
 def depthwise_window(graph: Graph, node: Node) -> Window:
     attrs: DepthwiseConv2DAttrs = node.attrs
     x = graph.tensors[node.inputs[0]]
@@ -76,9 +53,11 @@ def depthwise_window(graph: Graph, node: Node) -> Window:
 class DepthwiseConv2D(OpDef):
     op = OpType.DEPTHWISE_CONV_2D
     attrs_type = DepthwiseConv2DAttrs
-    num_inputs = (3,)
+    num_inputs = (2, 3)  # two only to say why the bias is missing
 
     def infer_shapes(self, graph, node):
+        if len(node.inputs) == 2:
+            raise GraphError(f"DEPTHWISE_CONV_2D node {node.name or node.outputs} has no bias; TFLM needs one, so add a zero bias")
         x = graph.tensors[node.inputs[0]]
         w = check_weight(graph, node, 1, 4)
         if len(x.shape) != 4:
@@ -95,8 +74,6 @@ class DepthwiseConv2D(OpDef):
         return [(x.shape[0], win.out_h, win.out_w, w.shape[3])]
 
     def check(self, graph, node):
-        if len(node.inputs) == 2:
-            raise GraphError(f"DEPTHWISE_CONV_2D node {node.name or node.outputs} has no bias; TFLM needs one, so add a zero bias")
         super().check(graph, node)
         if graph.tensors[node.inputs[0]].dtype == np.int8:
             check_int8_weights(graph, node, channel_axis=WEIGHT_CHANNEL_AXIS)
@@ -114,17 +91,13 @@ class DepthwiseConv2D(OpDef):
         return apply_activation_float(out, node.attrs.activation).astype(np.float32)
 
     def prepare(self, graph, node, rounding: Rounding):
-        return xnnpack_depthwise_params(graph, node) if rounding == "single" else per_channel_requant(graph, node)
+        return weighted_requant(graph, node, rounding, graph.tensors[node.inputs[1]].shape[3])
 
-    def run_int8(self, graph, node, params: RequantParams | XnnpackDepthwiseParams, inputs, rounding):
+    def run_int8(self, graph, node, params: RequantParams, inputs, rounding):
         # Offset first, then pad with 0: a padded tap contributes nothing, as in TFLite.
         shifted = inputs[0].astype(np.int64) + params.input_offset
         acc = self._accumulate(graph, node, shifted, inputs[1].astype(np.int64), 0, np.int64) + inputs[2].astype(np.int64)
-        if isinstance(params, XnnpackDepthwiseParams):
-            # float32 product, rounded half to even like XNNPACK's conversion.
-            scaled = np.rint(acc.astype(np.float32) * params.scales).astype(np.int64) + params.output_zero_point
-            return np.clip(scaled, params.act_min, params.act_max).astype(np.int8)
-        return requantize(acc, params.multipliers, params.shifts, params.output_offset, params.act_min, params.act_max, rounding)
+        return params.requantize(acc, rounding)
 
     def macs(self, graph, node):
         w = graph.tensors[node.inputs[1]]

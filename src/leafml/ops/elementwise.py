@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from leafml.ir.graph import Activation, Graph, GraphError, Node, OpType, Tensor
-from leafml.ops.base import OpDef, activation_range, apply_activation_float
+from leafml.ops.base import OpDef, activation_range, apply_activation_float, xnnpack_activation_range
 from leafml.quant.fixedpoint import Rounding, multiply_by_quantized_multiplier, quantize_multiplier
 
 ADD_LEFT_SHIFT = 20  # headroom bits of TFLite's int8 ADD
@@ -122,17 +122,6 @@ def broadcast_shape(graph: Graph, node: Node) -> tuple[int, ...]:
 def _quant(graph: Graph, node: Node) -> list[tuple[np.float32, int]]:
     """(float32 scale, zero point) of input 1, input 2 and the output."""
     return [(graph.tensors[n].quant.scale[0], graph.tensors[n].quant.scalar_zero_point) for n in (*node.inputs, node.outputs[0])]
-
-
-def xnnpack_activation_range(output: Tensor, activation: Activation) -> tuple[int, int]:
-    """XNNPACK's clamp bounds for a fused activation: ``rint(bound / scale + zero_point)`` in float32."""
-    scale, zero_point = output.quant.scale[0], F32(output.quant.scalar_zero_point)
-
-    def quantized(bound: float) -> int:
-        return int(np.rint(np.clip(F32(bound) / scale + zero_point, -128, 127)))
-
-    low = quantized(0.0) if activation in (Activation.RELU, Activation.RELU6) else -128
-    return low, quantized(6.0) if activation is Activation.RELU6 else 127
 
 
 def _multiplier_below_one(real: float, what: str) -> tuple[int, int]:

@@ -14,8 +14,8 @@ import numpy as np
 
 from leafml.ir.graph import Activation, GraphError, OpType
 from leafml.ops.base import OpDef, activation_range, apply_activation_float, check_weight
-from leafml.ops.conv2d import RequantParams, check_int8_weights, per_channel_requant
-from leafml.quant.fixedpoint import Rounding, quantize_multiplier, requantize
+from leafml.ops.conv2d import RequantParams, check_int8_weights, weighted_requant
+from leafml.quant.fixedpoint import Rounding, quantize_multiplier
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,8 @@ class FullyConnected(OpDef):
     def prepare(self, graph, node, rounding: Rounding):
         w = graph.tensors[node.inputs[1]]
         assert w.quant is not None
-        if w.quant.per_channel:
-            return per_channel_requant(graph, node)
+        if w.quant.per_channel or rounding == "single":
+            return weighted_requant(graph, node, rounding, w.shape[0])
         x, out = graph.tensors[node.inputs[0]], graph.tensors[node.outputs[0]]
         assert x.quant and out.quant
         # TFLite's GetQuantizedConvolutionMultipler multiplies the two scales
@@ -75,7 +75,7 @@ class FullyConnected(OpDef):
         acc = (inputs[0].reshape(-1, w.shape[1]).astype(np.int64) + params.input_offset) @ w.T
         if len(inputs) > 2:
             acc = acc + inputs[2].astype(np.int64)
-        return requantize(acc, params.multipliers, params.shifts, params.output_offset, params.act_min, params.act_max, rounding)
+        return params.requantize(acc, rounding)
 
     def macs(self, graph, node):
         w = graph.tensors[node.inputs[1]]

@@ -13,10 +13,15 @@ runtimes we verify against disagree:
     the microcontroller.
 ``"single"``
     TFLite's ``TFLITE_SINGLE_ROUNDING``: one 64-bit product, one rounding.
-    This is what LiteRT does.
 
-The two differ by at most one step per requantization, which compounds to a
-few LSB over a network.  All functions here are vectorised over numpy arrays
+The mode names say which runtime the reference interpreter reproduces:
+``"double"`` is TFLM, ``"single"`` is LiteRT's default resolver on x86-64.
+LiteRT runs most int8 operators in XNNPACK, which requantizes convolutions
+and fully-connected layers in float32 (:func:`requantize_float32`, measured
+on crafted ties: LiteRT follows it, not integer rounding); each operator
+module documents the arithmetic its ``"single"`` mode follows.
+
+All functions here are vectorised over numpy arrays
 and exact: intermediate values are int64, and C's truncating division is
 emulated where TFLite relies on it.
 """
@@ -141,6 +146,16 @@ def requantize(
     """Accumulators to int8 outputs: rescale, add the zero point, clamp."""
     scaled = multiply_by_quantized_multiplier(acc, significand, shift, rounding) + output_zero_point
     return np.clip(scaled, act_min, act_max).astype(np.int8)
+
+
+def requantize_float32(acc: np.ndarray, scales: np.ndarray, output_zero_point: int, act_min: int, act_max: int) -> np.ndarray:
+    """XNNPACK's int8 requantization: ``float32(acc) * scale``, rounded half to even, zero point, clamp.
+
+    ``scales`` are float32 (``input_scale * weight_scale / output_scale``
+    evaluated in float32, left to right) and broadcast against ``acc``.
+    """
+    scaled = np.rint(np.asarray(acc).astype(np.float32) * np.asarray(scales, dtype=np.float32)).astype(np.int64)
+    return np.clip(scaled + output_zero_point, act_min, act_max).astype(np.int8)
 
 
 def quantize_value(value: float, scale: float, zero_point: int) -> int:

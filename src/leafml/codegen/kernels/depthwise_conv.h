@@ -1,6 +1,5 @@
-/* DEPTHWISE_CONV_2D, int8 (needs fixedpoint.h, round_half_even.h and
- * window.h): NHWC input and output, weights
- * [1][k_h][k_w][in_channels * depth_multiplier], int32 bias.
+/* DEPTHWISE_CONV_2D, int8 (needs fixedpoint.h and window.h): NHWC input
+ * and output, weights [1][k_h][k_w][in_channels * depth_multiplier], int32 bias.
  *
  * Same arithmetic as leafml.ops.depthwise_conv2d: output channel
  * c * depth_multiplier + m accumulates bias + (x + input_offset) * w over the
@@ -16,25 +15,8 @@ typedef struct {
     int32_t depth_multiplier;
     const int8_t *weights; /* [k_h][k_w][in_channels * depth_multiplier] */
     const int32_t *bias;   /* [in_channels * depth_multiplier] */
-    leafml_requant_t requant; /* with single rounding only the offsets and the clamp are used */
-#if LEAFML_SINGLE_ROUNDING
-    const float *scales; /* input scale * weight scale / output scale, per output channel, float32 */
-#endif
+    leafml_requant_t requant;
 } leafml_depthwise_conv_t;
-
-static inline int8_t leafml_depthwise_requantize(int32_t acc, const leafml_depthwise_conv_t *p, int32_t channel)
-{
-#if LEAFML_SINGLE_ROUNDING
-    const leafml_requant_t *q = &p->requant;
-    const float low = (float)(q->act_min - q->output_offset);
-    const float high = (float)(q->act_max - q->output_offset);
-    float y = (float)acc * p->scales[channel];
-    y = y < low ? low : (y > high ? high : y);
-    return (int8_t)(leafml_round_half_even(y) + q->output_offset);
-#else
-    return leafml_requantize(acc, &p->requant, channel);
-#endif
-}
 
 static void leafml_depthwise_conv2d_s8(const leafml_depthwise_conv_t *p, const int8_t *input, int8_t *output)
 {
@@ -65,7 +47,7 @@ static void leafml_depthwise_conv2d_s8(const leafml_depthwise_conv_t *p, const i
                                        * p->weights[(ky * w->k_w + kx) * out_channels + oc];
                             }
                         }
-                        *output++ = leafml_depthwise_requantize(acc, p, oc);
+                        *output++ = leafml_requantize(acc, &p->requant, oc);
                     }
                 }
             }

@@ -77,7 +77,10 @@ static inline int32_t leafml_mul_by_quantized_multiplier(int32_t x, int32_t mult
 #endif
 }
 
-/* How a conv-like kernel turns its int32 accumulators into int8 outputs. */
+/* How a conv-like kernel turns its int32 accumulators into int8 outputs.
+ * With double rounding (TFLM) the integer multipliers and shifts are used;
+ * with single rounding, XNNPACK's float32 scales, as LiteRT runs these
+ * operators there (needs round_half_even.h). */
 typedef struct {
     const int32_t *multipliers; /* Q0.31 significands, one per output channel or one for all */
     const int32_t *shifts;      /* power-of-two exponents, same count */
@@ -86,15 +89,25 @@ typedef struct {
     int32_t output_offset;      /* the output zero point */
     int32_t act_min;            /* clamp of the fused activation, in output units */
     int32_t act_max;
+#if LEAFML_SINGLE_ROUNDING
+    const float *scales; /* input scale * weight scale / output scale, float32, same count */
+#endif
 } leafml_requant_t;
 
 /* Rescale one accumulator of output channel `channel`, add the zero point, clamp. */
 static inline int8_t leafml_requantize(int32_t acc, const leafml_requant_t *q, int32_t channel)
 {
     const int32_t index = q->per_channel ? channel : 0;
-    int32_t scaled = leafml_mul_by_quantized_multiplier(acc, q->multipliers[index], q->shifts[index]);
     /* Clamping before adding the zero point is the same clamp, and it keeps a
-     * saturated value from overflowing int32. */
+     * saturated value from overflowing. */
+#if LEAFML_SINGLE_ROUNDING
+    const float low = (float)(q->act_min - q->output_offset);
+    const float high = (float)(q->act_max - q->output_offset);
+    float y = (float)acc * q->scales[index];
+    y = y < low ? low : (y > high ? high : y);
+    return (int8_t)(leafml_round_half_even(y) + q->output_offset);
+#else
+    int32_t scaled = leafml_mul_by_quantized_multiplier(acc, q->multipliers[index], q->shifts[index]);
     if (scaled < q->act_min - q->output_offset) {
         scaled = q->act_min - q->output_offset;
     }
@@ -102,4 +115,5 @@ static inline int8_t leafml_requantize(int32_t acc, const leafml_requant_t *q, i
         scaled = q->act_max - q->output_offset;
     }
     return (int8_t)(scaled + q->output_offset);
+#endif
 }

@@ -4,8 +4,9 @@
  * Floats are read and written with memcpy: the model's input and output
  * buffers belong to the caller and may be byte arrays (a DMA buffer, a
  * harness's inputs), so no 4-byte alignment is assumed.  Every float
- * operation is one IEEE float32 operation; none contains a multiply-add
- * that -ffp-contract could fuse.
+ * operation is one IEEE float32 operation: the ISO -std=c99 the runtime is
+ * built with turns GCC's -ffp-contract off, so no product is fused with the
+ * add of leafml_round_half_even into an FMA.
  *
  * static inline: a model may use only one of the two. */
 
