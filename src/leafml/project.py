@@ -17,6 +17,7 @@ Tables:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -104,15 +105,16 @@ class DataSettings:
 
 @dataclass(frozen=True)
 class Project:
-    """A loaded project folder. ``dsp``, ``model`` and ``train`` are the raw
-    tables of the same names (empty when absent)."""
+    """A loaded project folder. ``dsp``, ``model`` and ``train`` are the
+    tables of the same names as plain dicts, exactly as parsed (empty when
+    absent): the steps that own them check them."""
 
     root: Path
     name: str
     data: DataSettings
-    dsp: Mapping[str, Any]
-    model: Mapping[str, Any]
-    train: Mapping[str, Any]
+    dsp: dict[str, Any]
+    model: dict[str, Any]
+    train: dict[str, Any]
 
     @property
     def file(self) -> Path:
@@ -147,18 +149,19 @@ def init_project(root: str | Path, *, name: str | None = None, sample_rate_hz: f
     except Invalid as bad:
         raise LeafmlError(f"sample rate {bad.message}: give a rate in Hz such as 16000") from None
     root.mkdir(parents=True, exist_ok=True)
-    (root / PROJECT_FILE).write_text(_TEMPLATE.format(name=name or root.resolve().name, rate=sample_rate_hz),
-                                     encoding="utf-8")
+    # A JSON string is also a valid TOML basic string, quotes and all.
+    quoted_name = json.dumps(name or root.resolve().name)
+    (root / PROJECT_FILE).write_text(_TEMPLATE.format(name=quoted_name, rate=sample_rate_hz), encoding="utf-8")
     (root / DATA_FOLDER).mkdir()
     return load_project(root)
 
 
-def _passthrough(value: Any, path: str) -> Mapping[str, Any]:
+def _passthrough(value: Any, path: str) -> dict[str, Any]:
     if value is MISSING:
-        return MappingProxyType({})
+        return {}
     if not isinstance(value, dict):
         raise wrong(path, "a table", value)
-    return MappingProxyType(value)
+    return value
 
 
 def _choice(options) -> Any:
@@ -249,7 +252,7 @@ _TEMPLATE = """\
 # loads this file; [dsp], [model] and [train] belong to those steps.
 
 [project]
-name = "{name}"
+name = {name}
 
 [data]
 # Every sample is stored at this rate (Hz); inputs at another rate are
