@@ -81,7 +81,3 @@ class AveragePool2D(_Pool):
         # C's truncating division, applied to |acc| +- half.
         rounded = np.where(acc > 0, (acc + half) // count, -((-acc + half) // count))
         return np.clip(rounded, params.act_min, params.act_max).astype(np.int8)
-
-    def macs(self, graph, node):
-        a: PoolAttrs = node.attrs
-        return graph.tensors[node.outputs[0]].size * a.filter[0] * a.filter[1]
