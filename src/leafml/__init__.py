@@ -26,19 +26,29 @@ _EXPORTS = {
     "LeafmlError": "leafml.errors",
     "from_torch": "leafml.frontends.torch",
     "load_tflite": "leafml.frontends.tflite",
+    "Session": "leafml.interpreter",
     "Quantizer": "leafml.quant.ptq",
     "quantize_array": "leafml.quant.ptq",
     "dequantize_array": "leafml.quant.ptq",
     "run_ladder": "leafml.verify.ladder",
+    "inspect_model": "leafml.byom",
+    "compile_model": "leafml.byom",
     "load_board": "leafml.targets",
     "list_boards": "leafml.targets",
     "estimate": "leafml.targets",
     "load_scenario": "leafml.energy",
     "simulate": "leafml.energy",
     "compare_edge_cloud": "leafml.energy",
+    "DspPipeline": "leafml.dsp",
+    "generate_dsp_c": "leafml.dsp",
+    "Store": "leafml.data",
+    "init_project": "leafml.project",
+    "load_project": "leafml.project",
 }
 
-_SUBPACKAGES = ("codegen", "firmware", "frontends", "ir", "ops", "quant", "report", "targets", "train", "verify")
+_SUBPACKAGES = (
+    "codegen", "data", "firmware", "frontends", "ir", "ops", "quant", "report", "targets", "train", "verify",
+)
 
 __all__ = [*_EXPORTS, "__version__"]
 

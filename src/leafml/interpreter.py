@@ -52,7 +52,7 @@ def evaluate(graph: Graph, inputs: list[np.ndarray], rounding: str = "double") -
     if graph.variables:
         raise GraphError(
             f"the graph keeps state in {len(graph.variables)} variable(s), so each call depends on the calls before; "
-            "run it call by call with leafml.interpreter.Session(graph).invoke(x)"
+            "run it call by call with leafml.Session(graph).invoke(x)"
         )
     rounding = check_rounding(rounding)
     return _execute(graph, _input_values(graph, inputs), prepare(graph, rounding), rounding, {})
@@ -100,10 +100,11 @@ class Session:
     params are prepared once, the variables start at their initial values,
     and each call sees the state the call before left.  ``reset()`` restores
     the initial values.  A graph without variables runs too, each call on
-    its own.
+    its own::
 
-    >>> session = Session(graph, rounding="double")   # doctest: +SKIP
-    >>> scores = session.invoke(features)[0]          # one call per row, in order
+        session = Session(graph, rounding="double")
+        scores = session.invoke(features)[0]   # one call per row of features, in order
+        session.reset()                        # a new stream
     """
 
     def __init__(self, graph: Graph, rounding: str = "double"):
@@ -129,9 +130,10 @@ class Session:
         """
         values = _input_values(self.graph, list(inputs))
         rows = self.graph.tensors[self.graph.inputs[0]].shape[0]
-        counts = {len(array) for array in values.values()}
-        if len(counts) != 1 or counts.pop() % rows:
-            raise GraphError(f"inputs must hold the same number of calls of {rows} row(s) each; got {[a.shape for a in values.values()]}")
+        lengths = {len(array) for array in values.values()}
+        if len(lengths) != 1 or min(lengths) == 0 or min(lengths) % rows:
+            shapes = ", ".join(str(a.shape) for a in values.values())
+            raise GraphError(f"the inputs must hold the same number of calls, at least one, of {rows} row(s) each; got shapes {shapes}")
         outputs: list[list[np.ndarray]] = [[] for _ in self.graph.outputs]
         for start in range(0, len(values[self.graph.inputs[0]]), rows):
             call = {name: array[start : start + rows] for name, array in values.items()}

@@ -12,6 +12,11 @@ that export is a renaming, not a transformation:
 A tensor with ``data`` is a constant (weights, biases); every other tensor is
 produced by exactly one node or is a graph input.  ``validate()`` checks every
 invariant and is called after every pass in the tests.
+
+A streaming graph also has *variables*: state kept from one call to the
+next (TFLite's resource variables).  ``Graph.variables`` maps each name to a
+Tensor whose ``data`` is the initial value; READ_VARIABLE and
+ASSIGN_VARIABLE nodes name the variable they read or overwrite.
 """
 
 from __future__ import annotations
@@ -159,12 +164,13 @@ class Node:
 
 @dataclass
 class Graph:
-    """Tensors by name, nodes in execution order, and the graph's I/O names."""
+    """Tensors by name, nodes in execution order, the graph's I/O names, and its variables by name."""
 
     tensors: dict[str, Tensor] = field(default_factory=dict)
     nodes: list[Node] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    variables: dict[str, Tensor] = field(default_factory=dict)  # state kept between calls; data: the initial value
 
     # -- building -----------------------------------------------------------
     def add_tensor(self, tensor: Tensor) -> Tensor:
@@ -188,16 +194,10 @@ class Graph:
 
     def copy(self) -> Graph:
         """A deep copy: passes rewrite copies, never the graph they were given."""
-        tensors = {
-            name: dataclasses.replace(
-                t,
-                data=None if t.data is None else t.data.copy(),
-                quant=None if t.quant is None else QuantParams(t.quant.scale.copy(), t.quant.zero_point.copy(), t.quant.axis),
-            )
-            for name, t in self.tensors.items()
-        }
+        tensors = {name: _copy_tensor(t) for name, t in self.tensors.items()}
         nodes = [dataclasses.replace(n, inputs=list(n.inputs), outputs=list(n.outputs)) for n in self.nodes]
-        return Graph(tensors, nodes, list(self.inputs), list(self.outputs))
+        variables = {name: _copy_tensor(t) for name, t in self.variables.items()}
+        return Graph(tensors, nodes, list(self.inputs), list(self.outputs), variables)
 
     # -- queries ------------------------------------------------------------
     def producer(self, tensor_name: str) -> Node | None:
@@ -227,25 +227,22 @@ class Graph:
         """Check every invariant; raise :class:`GraphError` naming the culprit.
 
         Checked: names are consistent; dtypes are known; constants match their
+        declared shape and dtype; every variable has an initial value of its
         declared shape and dtype; every non-constant tensor is a graph input or
         produced by exactly one earlier node (so the node list is a valid
         schedule and the graph has no cycles); graph outputs are produced;
         quantization parameters are well formed; and each node's attributes,
-        operand types and shapes satisfy its operator's rule.
+        operand types and shapes satisfy its operator's rule (READ_VARIABLE
+        and ASSIGN_VARIABLE: the variable exists and the values match it).
         """
         from leafml.ops import get_op  # ops depend on ir; import late
 
         for name, t in self.tensors.items():
-            if name != t.name:
-                raise GraphError(f"tensor stored under {name!r} is named {t.name!r}")
-            if t.dtype not in DTYPES:
-                raise GraphError(f"tensor {name!r} has unsupported dtype {t.dtype}")
-            if any(d <= 0 for d in t.shape):
-                raise GraphError(f"tensor {name!r} has a non-positive dimension in {t.shape}")
-            if t.data is not None and (t.data.shape != t.shape or t.data.dtype != t.dtype):
-                raise GraphError(f"constant {name!r} holds {t.data.dtype}{t.data.shape}, declared {t.dtype}{t.shape}")
-            if t.quant is not None:
-                _check_quant(t)
+            _check_tensor("tensor", name, t)
+        for name, t in self.variables.items():
+            _check_tensor("variable", name, t)
+            if t.data is None:
+                raise GraphError(f"variable {name!r} has no initial value (its data)")
         if not self.inputs or not self.outputs:
             raise GraphError("a graph needs at least one input and one output")
         defined = set()
@@ -296,6 +293,29 @@ class Graph:
         from leafml.export.tflite import write_tflite
 
         return write_tflite(self)
+
+
+def _copy_tensor(t: Tensor) -> Tensor:
+    return dataclasses.replace(
+        t,
+        data=None if t.data is None else t.data.copy(),
+        quant=None if t.quant is None else QuantParams(t.quant.scale.copy(), t.quant.zero_point.copy(), t.quant.axis),
+    )
+
+
+def _check_tensor(kind: str, name: str, t: Tensor) -> None:
+    """The rules every tensor and variable follows; ``kind`` names which it is in messages."""
+    if name != t.name:
+        raise GraphError(f"{kind} stored under {name!r} is named {t.name!r}")
+    if t.dtype not in DTYPES:
+        raise GraphError(f"{kind} {name!r} has unsupported dtype {t.dtype}")
+    if any(d <= 0 for d in t.shape):
+        raise GraphError(f"{kind} {name!r} has a non-positive dimension in {t.shape}")
+    if t.data is not None and (t.data.shape != t.shape or t.data.dtype != t.dtype):
+        what = "constant" if kind == "tensor" else f"{kind} initial value"
+        raise GraphError(f"{what} {name!r} holds {t.data.dtype}{t.data.shape}, declared {t.dtype}{t.shape}")
+    if t.quant is not None:
+        _check_quant(t)
 
 
 def _check_quant(t: Tensor) -> None:
