@@ -214,3 +214,14 @@ def test_micro_wake_word_compile_keeps_state_over_a_stream_of_50_calls(tmp_path,
     assert result.ladder.parity == {rung: True for rung in RUNGS}, result.metrics["mismatched_bytes"]
     assert result.report.outputs[0].dtype == "UINT8"
     assert "uint8_t *output" in (tmp_path / "out" / "model.h").read_text()
+
+
+def test_max_ram_refuses_a_model_that_does_not_fit_and_writes_nothing(tmp_path):
+    from leafml.plan import RamLimitError
+
+    model = write(tmp_path, int8_graph().to_tflite())
+    with pytest.raises(RamLimitError, match=r"needs [\d,]+ B of RAM .* --max-ram allows 16 B; largest tensors live at the peak"):
+        compile_model(model, tmp_path / "out", verify=False, max_ram=16)
+    assert not (tmp_path / "out").exists()
+    result = compile_model(model, tmp_path / "ok", verify=False, max_ram=1 << 20)
+    assert (tmp_path / "ok" / "model.c").exists() and result.cmodel.arena_bytes <= 1 << 20

@@ -93,9 +93,9 @@ def test_relu_that_cannot_be_fused_is_refused():
         convert(nn.Sequential(nn.ReLU(), nn.Conv2d(1, 2, 3)))
 
 
-def test_depthwise_conv_is_refused_for_now():
+def test_grouped_conv_that_is_not_depthwise_is_refused():
     with pytest.raises(UnsupportedModelError, match="groups=2"):
-        convert(nn.Sequential(nn.Conv2d(2, 2, 3, groups=2)), (2, 12, 12))
+        convert(nn.Sequential(nn.Conv2d(4, 4, 3, groups=2)), (4, 12, 12))
 
 
 def test_example_input_must_be_a_float_batch_of_one():

@@ -556,9 +556,9 @@ def test_profile_of_the_mlperf_keyword_spotter_on_the_l4r5_beside_the_published_
     published = {p["stack"].split()[0]: p for p in l4["published"]}
     assert published["TFLM"]["latency_s"] == pytest.approx(0.1819)
     assert published["STM32Cube.AI"]["energy_j"] == pytest.approx(1.820e-3)
-    # leafml's plain C executes tens of millions of Cortex-M4 instructions
-    # (TFLM's reference kernels: 43.0 M in QEMU, shared/data/README.md).
-    assert 10e6 < l4["instructions"] < 100e6
+    # Between the physical limit (2 MACs per SMLAD) and TFLM's reference
+    # kernels (43.0 M instructions in QEMU, shared/data/README.md).
+    assert 2.657e6 / 2 < l4["instructions"] < 43.0e6
     low, high = l4["latency_s"]["low"], l4["latency_s"]["high"]
     assert low == pytest.approx(l4["instructions"] * 1.2 / 120e6)
     assert high == pytest.approx(l4["instructions"] * 2.0 / 120e6)

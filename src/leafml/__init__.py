@@ -33,6 +33,8 @@ _EXPORTS = {
     "run_ladder": "leafml.verify.ladder",
     "inspect_model": "leafml.byom",
     "compile_model": "leafml.byom",
+    "plan_graph": "leafml.plan",
+    "check_ram_limit": "leafml.plan",
     "load_board": "leafml.targets",
     "list_boards": "leafml.targets",
     "estimate": "leafml.targets",
@@ -44,6 +46,13 @@ _EXPORTS = {
     "Store": "leafml.data",
     "init_project": "leafml.project",
     "load_project": "leafml.project",
+    "train_project": "leafml.train.workflow",
+    "evaluate_project": "leafml.train.workflow",
+    "build_project": "leafml.train.build",
+    "from_sklearn": "leafml.trees",
+    "generate_tree_c": "leafml.trees",
+    "evaluate_classifier": "leafml.evaluate",
+    "roc_auc": "leafml.evaluate",
 }
 
 _SUBPACKAGES = (

@@ -324,6 +324,7 @@ def compile_model(
     rounding: str = "double",
     n_inputs: int = DEFAULT_INPUTS,
     seed: int = 0,
+    max_ram: int | None = None,
     step: Callable[[str], None] = lambda text: None,
 ) -> CompileResult:
     """Write the C library of the .tflite at ``path`` into ``out_dir`` and verify it.
@@ -335,7 +336,9 @@ def compile_model(
     file's own bytes, the host C build and the Cortex-M4 build in QEMU (a
     streaming model takes the inputs as one stream of calls, never reset).
     ``out_dir`` must be new or empty unless ``force``, which overwrites only
-    :data:`COMPILE_OUTPUTS`.  ``step(text)`` announces each stage.
+    :data:`COMPILE_OUTPUTS`.  ``max_ram`` (bytes) refuses, before anything
+    is written, a model whose arena and state need more (RamLimitError).
+    ``step(text)`` announces each stage.
 
     Raises UnsupportedOperatorError listing every operator leafml cannot
     compile, TfliteFormatError for an unreadable file, ToolchainMissing
@@ -344,6 +347,7 @@ def compile_model(
     from leafml.codegen import generate_c
     from leafml.firmware import check_toolchain
     from leafml.pipeline import prepare_output
+    from leafml.plan import check_ram_limit
     from leafml.quant.fixedpoint import check_rounding
 
     started = time.perf_counter()
@@ -359,6 +363,10 @@ def compile_model(
     report = describe_model(model, len(data))
     _refuse_unsupported(report, path)
     graph = to_graph(model)
+    if max_ram is not None:
+        # Planned in a scratch folder first, so a refused model writes nothing.
+        with tempfile.TemporaryDirectory() as scratch:
+            check_ram_limit(generate_c(graph, scratch, rounding=rounding), max_ram)
 
     out = prepare_output(Path(out_dir), force)
     step(f"Generating C99 into {out} ({rounding} rounding)")

@@ -10,7 +10,7 @@ from leafml import __version__
 from leafml.errors import LeafmlError
 
 # Subcommand modules under leafml.commands, in the order `leafml --help` lists them.
-COMMANDS = ("demo", "simulate", "boards", "profile", "init", "import_", "capture", "inspect", "compile")
+COMMANDS = ("demo", "simulate", "boards", "profile", "init", "import_", "capture", "inspect", "compile", "train", "test", "build")
 
 
 def build_parser() -> argparse.ArgumentParser:

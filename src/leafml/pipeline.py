@@ -1,5 +1,9 @@
 """The demo pipeline: data -> trained CNN -> int8 -> .tflite and C -> verified -> costed -> report.
 
+Beside the digits CNN it builds the greenhouse anomaly detector of the
+product story on SIMULATED data (:mod:`leafml.examples.greenhouse_detector`):
+trained, quantized, verified on every rung, measured, and costed as a node.
+
 Each step is a library call; this module only arranges them and collects
 the figures.  ``run_demo`` is what ``leafml demo`` runs.
 """
@@ -17,7 +21,7 @@ from leafml.errors import LeafmlError
 
 DEMO_BOARD = "nano33_ble_sense"
 # What leafml demo writes; anything else in the output folder is the user's.
-DEMO_OUTPUTS = ("model.tflite", "c", "build", "report.html", "metrics.json")
+DEMO_OUTPUTS = ("model.tflite", "c", "build", "greenhouse", "report.html", "metrics.json")
 
 
 class OutputFolderError(LeafmlError):
@@ -80,6 +84,7 @@ def run_demo(out: Path, *, force: bool = False, seed: int = 0, step: Progress = 
     import torch
 
     from leafml.codegen import generate_c
+    from leafml.examples.greenhouse_detector import run_greenhouse_detector
     from leafml.firmware import check_toolchain
     from leafml.frontends.torch import from_torch
     from leafml.quant.ptq import Quantizer, quantize_array
@@ -131,6 +136,8 @@ def run_demo(out: Path, *, force: bool = False, seed: int = 0, step: Progress = 
     fit = fits(board, flash_bytes, cmodel.arena_bytes)
     tflm_arena = tflm_arena_bytes(model_bytes)
 
+    greenhouse = run_greenhouse_detector(out / "greenhouse", seed=seed, step=step)
+
     confusion = np.zeros((10, 10), dtype=np.int64)
     np.add.at(confusion, (data.y_test, np.argmax(scores, axis=1)), 1)
     wall_s = time.perf_counter() - started
@@ -159,6 +166,7 @@ def run_demo(out: Path, *, force: bool = False, seed: int = 0, step: Progress = 
         "energy_j_range": [cost.energy_j.low, cost.energy_j.high],
         "fits_board": fit.ok,
         "mismatched_bytes": {name: r.mismatched_bytes for name, r in ladder.rungs.items()},
+        "greenhouse": greenhouse.metrics,
     }
     summary = [
         ("Float accuracy (test split)", accuracy_float, "fraction (0-1)", "measured (PyTorch)"),
@@ -172,6 +180,7 @@ def run_demo(out: Path, *, force: bool = False, seed: int = 0, step: Progress = 
         (f"Energy per inference on {board.name}", cost.energy_j.typical, "J", f"estimated ({cost.supply_v} V x {cost.active_current_a * 1e3:.2f} mA, {cost.regulator})"),
         ("MACs per inference", cmodel.macs, "MAC", "counted from the graph"),
         ("Demo wall time", wall_s, "s", "measured"),
+        *greenhouse.summary,
     ]
     extra = [
         ("Board", f"{board.name} ({board.mcu}, {board.core})"),
@@ -180,6 +189,7 @@ def run_demo(out: Path, *, force: bool = False, seed: int = 0, step: Progress = 
         ("Firmware text / data / bss (whole ELF with harness and test inputs)", f"{firmware.sizes.text} / {firmware.sizes.data} / {firmware.sizes.bss} bytes"),
         ("Deepest stack use of one inference", f"{firmware.stack_bytes} bytes (measured)"),
         *[(f"Source: {k}", v) for k, v in cost.sources.items()],
+        *greenhouse.extra,
     ]
     step("Writing report.html and metrics.json")
     write_report(out, metrics, confusion, data.class_names, summary=summary, extra=extra, title="leafml demo: digits CNN")

@@ -17,6 +17,13 @@ from typing import Any, Callable
 import numpy as np
 
 from leafml.codegen.cformat import c_array, c_comment, c_float, c_int, c_struct
+from leafml.codegen.dsp_kernels import (
+    conv_scratch_words,
+    depthwise_scratch_words,
+    dsp_call,
+    fully_connected_scratch_words,
+    requantization_mode,
+)
 from leafml.codegen.state import emit_assign_variable, emit_read_variable
 from leafml.codegen.nd_emitters import emit_binary, emit_concatenation, emit_mean, emit_pad, emit_strided_slice, float_array
 from leafml.ir.graph import Graph, Node, OpType
@@ -124,7 +131,8 @@ def emit_conv2d(src: ModelSource, index: int, node: Node, params: RequantParams)
         "requant": _requant(src, f"node{index}", params),
     }
     struct = src.struct("leafml_conv_t", f"node{index}", fields)
-    return _call(src, "leafml_conv2d_s8", node, before=(struct,))
+    mode = requantization_mode(src.graph, node, params, reduce_axes=(1, 2, 3))
+    return dsp_call(src, node, struct, "leafml_conv2d", conv_scratch_words(src.graph, node), mode)
 
 
 
@@ -140,7 +148,8 @@ def emit_depthwise_conv2d(src: ModelSource, index: int, node: Node, params: Requ
         "requant": _requant(src, prefix, params),
     }
     struct = src.struct("leafml_depthwise_conv_t", prefix, fields)
-    return _call(src, "leafml_depthwise_conv2d_s8", node, before=(struct,))
+    mode = requantization_mode(src.graph, node, params, reduce_axes=(0, 1, 2))
+    return dsp_call(src, node, struct, "leafml_depthwise_conv2d", depthwise_scratch_words(src.graph, node), mode)
 
 
 def emit_fully_connected(src: ModelSource, index: int, node: Node, params: RequantParams) -> str:
@@ -153,7 +162,8 @@ def emit_fully_connected(src: ModelSource, index: int, node: Node, params: Requa
         "requant": _requant(src, f"node{index}", params),
     }
     struct = src.struct("leafml_fully_connected_t", f"node{index}", fields)
-    return _call(src, "leafml_fully_connected_s8", node, before=(struct,))
+    mode = requantization_mode(src.graph, node, params, reduce_axes=(1,))
+    return dsp_call(src, node, struct, "leafml_fully_connected", fully_connected_scratch_words(src.graph, node), mode)
 
 
 def _pool(function: str) -> Callable[[ModelSource, int, Node, PoolParams], str]:

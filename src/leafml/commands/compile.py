@@ -6,6 +6,16 @@ import argparse
 from pathlib import Path
 
 
+def _bytes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of bytes >= 1, got {text!r}")
+    return value
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -43,6 +53,8 @@ def register(commands) -> None:
     compile_.add_argument("--inputs", type=_count, default=DEFAULT_INPUTS, metavar="N",
                           help=f"random inputs to verify on (default: {DEFAULT_INPUTS})")
     compile_.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the random inputs (default: 0)")
+    compile_.add_argument("--max-ram", type=_bytes, default=None, metavar="BYTES",
+                          help="refuse the model if its arena and state need more RAM than this")
     compile_.set_defaults(run=run)
 
 
@@ -53,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True)
     result = compile_model(args.model, args.out, verify=args.verify, force=args.force, rounding=args.rounding,
-                           n_inputs=args.inputs, seed=args.seed, step=lambda text: console.print(f"[bold green]>[/] {text}"))
+                           n_inputs=args.inputs, seed=args.seed, max_ram=args.max_ram, step=lambda text: console.print(f"[bold green]>[/] {text}"))
     _print(result)
     return 0 if result.passed else 1
 

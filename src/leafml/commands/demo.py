@@ -53,4 +53,5 @@ def run(args: argparse.Namespace) -> int:
     for row in rows:
         table.add_row(*row)
     Console().print(table)
-    return 0 if all(metrics["parity"].values()) else 1
+    greenhouse = metrics.get("greenhouse", {}).get("parity", {})
+    return 0 if all(metrics["parity"].values()) and all(greenhouse.values()) else 1

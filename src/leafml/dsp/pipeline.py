@@ -94,7 +94,7 @@ class DspPipeline:
 
     def load_fitted_state(self, state: dict[str, Any]) -> DspPipeline:
         """Restore what `fitted_state` returned (for this same [dsp] table); returns self."""
-        expected = {} if self.normalize is None else {"normalize"}
+        expected = set() if self.normalize is None else {"normalize"}
         if set(state) != expected:
             raise DspError(f"the saved DSP state holds {sorted(state)}, but this pipeline learns {sorted(expected)}; "
                            "fit the pipeline again")

@@ -2,7 +2,14 @@
 
 What happens on the way:
 
-* NCHW becomes NHWC and conv weights become OHWI, as TFLite wants.
+* NCHW becomes NHWC and conv weights become OHWI, as TFLite wants.  A 1-D
+  signal [N, C, L] (Conv1d, pooling 1d) becomes an image one row high,
+  [N, 1, L, C], and its layers the 2-D operators with a 1 x k window.
+* A convolution with ``groups == in_channels`` is DEPTHWISE_CONV_2D, its
+  weights [1, KH, KW, C * M] (M: out_channels / in_channels); like every
+  conv it gets a zero bias when it has none.
+* Global average pooling (AdaptiveAvgPool1d/2d to size 1) is an
+  AVERAGE_POOL_2D whose window is the whole feature map.
 * BatchNorm is folded into the convolution or linear layer before it.
 * ReLU / ReLU6 become the fused activation of the layer that produces their
   input (a conv, linear or pooling layer whose output has no other reader).
@@ -28,10 +35,16 @@ from torch.fx.passes.shape_prop import ShapeProp
 
 from leafml.errors import LeafmlError
 from leafml.ir.graph import Activation, Graph, Node, OpType, Padding, Tensor
-from leafml.ops import Conv2DAttrs, FullyConnectedAttrs, PoolAttrs, ReshapeAttrs, SoftmaxAttrs
+from leafml.ops import Conv2DAttrs, DepthwiseConv2DAttrs, FullyConnectedAttrs, PoolAttrs, ReshapeAttrs, SoftmaxAttrs
 from leafml.ops.base import window
 
-SUPPORTED = "Conv2d, Linear, BatchNorm1d/2d (folded), ReLU, ReLU6, MaxPool2d, AvgPool2d, Flatten, Softmax, Dropout, Identity"
+SUPPORTED = (
+    "Conv2d, Linear, Conv1d, depthwise Conv1d/Conv2d (groups=in_channels), BatchNorm1d/2d (folded), ReLU, ReLU6, "
+    "MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d to size 1, Flatten, Softmax, Dropout, Identity"
+)
+CONVS = (nn.Conv1d, nn.Conv2d)
+POOLS = {nn.MaxPool1d: OpType.MAX_POOL_2D, nn.MaxPool2d: OpType.MAX_POOL_2D,
+         nn.AvgPool1d: OpType.AVERAGE_POOL_2D, nn.AvgPool2d: OpType.AVERAGE_POOL_2D}
 
 
 class UnsupportedModelError(LeafmlError, ValueError):
@@ -51,13 +64,20 @@ def _pair(v) -> tuple[int, int]:
     return (int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1]))
 
 
+def _as_2d(v, one_d: bool, fill: int):
+    """A 1-D layer's kernel/stride/dilation/padding as the 2-D pair of a window one row high."""
+    if not one_d or isinstance(v, str):
+        return v
+    return (fill, int(v if isinstance(v, int) else v[0]))
+
+
 def _padding_rule(label: str, in_hw, kernel, stride, dilation, torch_pad) -> Padding:
     """The TFLite padding that reproduces torch's explicit symmetric padding."""
+    if torch_pad == "same":  # torch, like TFLite, puts an odd extra pad at the end
+        return Padding.SAME
     if torch_pad == "valid" or _pair(torch_pad) == (0, 0):
         return Padding.VALID
     win = window(in_hw[0], in_hw[1], kernel[0], kernel[1], stride, dilation, Padding.SAME)
-    if torch_pad == "same":
-        return Padding.SAME
     ph, pw = _pair(torch_pad)
     torch_out = [(in_hw[i] + 2 * p - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i, p in enumerate((ph, pw))]
     if (win.pad_top, win.pad_left) == (ph, pw) and [win.out_h, win.out_w] == torch_out:
@@ -94,21 +114,38 @@ class _Converter:
 
     def ir_shape(self, torch_shape) -> tuple[int, ...]:
         s = tuple(int(d) for d in torch_shape)
+        if len(s) == 3:  # [N, C, L]: a 1-D signal is an image one row high
+            return (s[0], 1, s[2], s[1])
         return (s[0], s[2], s[3], s[1]) if len(s) == 4 else s
 
     # -- layers -------------------------------------------------------------------
-    def conv(self, n, m: nn.Conv2d, x: _Value) -> _Value:
-        if m.groups != 1:
-            raise UnsupportedModelError(f"layer {n.target!r}: grouped/depthwise Conv2d (groups={m.groups}) is not supported yet; supported: {SUPPORTED}")
+    def conv(self, n, m: nn.Conv1d | nn.Conv2d, x: _Value) -> _Value:
+        depthwise = m.groups == m.in_channels and m.groups > 1
+        if m.groups != 1 and not depthwise:
+            raise UnsupportedModelError(
+                f"layer {n.target!r}: grouped convolution (groups={m.groups}) is not supported; "
+                f"use groups=1 or groups=in_channels (depthwise)"
+            )
         if m.padding_mode != "zeros":
             raise UnsupportedModelError(f"layer {n.target!r}: padding_mode={m.padding_mode!r}; only 'zeros' is supported")
+        one_d = isinstance(m, nn.Conv1d)
+        kernel, stride, dilation = (_pair(_as_2d(v, one_d, 1)) for v in (m.kernel_size, m.stride, m.dilation))
         in_shape = self.graph.tensors[x.name].shape
-        padding = _padding_rule(n.target, in_shape[1:3], m.kernel_size, _pair(m.stride), _pair(m.dilation), m.padding)
-        w = m.weight.detach().numpy().transpose(0, 2, 3, 1)
+        padding = _padding_rule(n.target, in_shape[1:3], kernel, stride, dilation, _as_2d(m.padding, one_d, 0))
+        w = m.weight.detach().numpy()
+        if one_d:
+            w = w[:, :, None, :]  # [O, I, 1, K]
         b = m.bias.detach().numpy() if m.bias is not None else np.zeros(w.shape[0], np.float32)
-        attrs = Conv2DAttrs(_pair(m.stride), padding, _pair(m.dilation), Activation.NONE)
-        inputs = [x.name, self.constant(f"{n.name}.weight", w), self.constant(f"{n.name}.bias", b)]
-        return _Value(self.emit(OpType.CONV_2D, inputs, n.name, self.ir_shape(self.shape(n)), attrs))
+        out_shape = self.ir_shape(self.shape(n))
+        if depthwise:
+            # torch's output channel c * M + m reads input channel c, which is TFLite's order too.
+            weights = self.constant(f"{n.name}.weight", w.transpose(1, 2, 3, 0))
+            attrs = DepthwiseConv2DAttrs(stride, padding, dilation, Activation.NONE, m.out_channels // m.in_channels)
+            inputs = [x.name, weights, self.constant(f"{n.name}.bias", b)]
+            return _Value(self.emit(OpType.DEPTHWISE_CONV_2D, inputs, n.name, out_shape, attrs))
+        attrs = Conv2DAttrs(stride, padding, dilation, Activation.NONE)
+        inputs = [x.name, self.constant(f"{n.name}.weight", w.transpose(0, 2, 3, 1)), self.constant(f"{n.name}.bias", b)]
+        return _Value(self.emit(OpType.CONV_2D, inputs, n.name, out_shape, attrs))
 
     def linear(self, n, m: nn.Linear, x: _Value) -> _Value:
         w = m.weight.detach().numpy()
@@ -122,17 +159,28 @@ class _Converter:
 
     def pool(self, n, m, x: _Value, op: OpType) -> _Value:
         label = n.target
-        kernel, stride = _pair(m.kernel_size), _pair(m.stride if m.stride is not None else m.kernel_size)
+        one_d = isinstance(m, (nn.MaxPool1d, nn.AvgPool1d))
+        kernel = _pair(_as_2d(m.kernel_size, one_d, 1))
+        stride = _pair(_as_2d(m.stride if m.stride is not None else m.kernel_size, one_d, 1))
+        pad = _pair(_as_2d(m.padding, one_d, 0))
         if m.ceil_mode:
             raise UnsupportedModelError(f"layer {label!r}: ceil_mode=True is not supported")
-        if isinstance(m, nn.MaxPool2d) and _pair(m.dilation) != (1, 1):
-            raise UnsupportedModelError(f"layer {label!r}: dilated MaxPool2d is not supported")
-        if isinstance(m, nn.AvgPool2d) and (m.divisor_override or (m.count_include_pad and _pair(m.padding) != (0, 0))):
-            raise UnsupportedModelError(f"layer {label!r}: AvgPool2d must not count padding (count_include_pad=False) or override the divisor")
+        if op is OpType.MAX_POOL_2D and _pair(_as_2d(m.dilation, one_d, 1)) != (1, 1):
+            raise UnsupportedModelError(f"layer {label!r}: dilated max pooling is not supported")
+        if op is OpType.AVERAGE_POOL_2D and (getattr(m, "divisor_override", None) or (m.count_include_pad and pad != (0, 0))):
+            raise UnsupportedModelError(f"layer {label!r}: average pooling must not count padding (count_include_pad=False) or override the divisor")
         in_shape = self.graph.tensors[x.name].shape
-        padding = _padding_rule(label, in_shape[1:3], kernel, stride, (1, 1), m.padding)
+        padding = _padding_rule(label, in_shape[1:3], kernel, stride, (1, 1), pad)
         attrs = PoolAttrs(kernel, stride, padding, Activation.NONE)
         return _Value(self.emit(op, [x.name], n.name, self.ir_shape(self.shape(n)), attrs))
+
+    def global_pool(self, n, m, x: _Value) -> _Value:
+        size = m.output_size if isinstance(m.output_size, (tuple, list)) else (m.output_size,)
+        if any(s != 1 for s in size):
+            raise UnsupportedModelError(f"layer {n.target!r}: adaptive average pooling is supported to size 1 (global) only")
+        _, h, w, _ = self.graph.tensors[x.name].shape
+        attrs = PoolAttrs((h, w), (1, 1), Padding.VALID, Activation.NONE)
+        return _Value(self.emit(OpType.AVERAGE_POOL_2D, [x.name], n.name, self.ir_shape(self.shape(n)), attrs))
 
     def flatten(self, n, x: _Value) -> _Value:
         in_shape = self.graph.tensors[x.name].shape
@@ -147,22 +195,25 @@ class _Converter:
 
     def fold_batchnorm(self, n, m, x: _Value) -> _Value:
         producer = self.graph.producer(x.name)
-        if producer is None or producer.op not in (OpType.CONV_2D, OpType.FULLY_CONNECTED) or len(n.args[0].users) != 1:
-            raise UnsupportedModelError(f"layer {n.target!r}: BatchNorm must directly follow a Conv2d or Linear layer to be folded")
+        foldable = (OpType.CONV_2D, OpType.DEPTHWISE_CONV_2D, OpType.FULLY_CONNECTED)
+        if producer is None or producer.op not in foldable or len(n.args[0].users) != 1:
+            raise UnsupportedModelError(f"layer {n.target!r}: BatchNorm must directly follow a convolution or Linear layer to be folded")
         gamma = m.weight.detach().numpy() if m.affine else np.ones(m.num_features, np.float32)
         beta = m.bias.detach().numpy() if m.affine else np.zeros(m.num_features, np.float32)
         factor = gamma / np.sqrt(m.running_var.detach().numpy() + m.eps)
         w, b = (self.graph.tensors[name] for name in producer.inputs[1:3])
-        w.data = (w.data * factor.reshape(-1, *([1] * (w.data.ndim - 1)))).astype(np.float32)
+        # Output channels are axis 0, or the last axis of depthwise weights [1, KH, KW, C * M].
+        channel_shape = (1, 1, 1, -1) if producer.op is OpType.DEPTHWISE_CONV_2D else (-1, *([1] * (w.data.ndim - 1)))
+        w.data = (w.data * factor.reshape(channel_shape)).astype(np.float32)
         b.data = ((b.data - m.running_mean.detach().numpy()) * factor + beta).astype(np.float32)
         return x
 
     def fuse_activation(self, n, x: _Value, activation: Activation) -> _Value:
         producer = self.graph.producer(x.name)
-        fusable = (OpType.CONV_2D, OpType.FULLY_CONNECTED, OpType.MAX_POOL_2D, OpType.AVERAGE_POOL_2D)
+        fusable = (OpType.CONV_2D, OpType.DEPTHWISE_CONV_2D, OpType.FULLY_CONNECTED, OpType.MAX_POOL_2D, OpType.AVERAGE_POOL_2D)
         if producer is None or producer.op not in fusable or producer.attrs.activation is not Activation.NONE or len(n.args[0].users) != 1:
             raise UnsupportedModelError(
-                f"node {n.name!r}: {activation.value} must directly follow a Conv2d, Linear or pooling layer (it is fused into it)"
+                f"node {n.name!r}: {activation.value} must directly follow a convolution, Linear or pooling layer (it is fused into it)"
             )
         producer.attrs = replace(producer.attrs, activation=activation)
         return x
@@ -176,7 +227,7 @@ class _Converter:
     # -- dispatch -----------------------------------------------------------------
     def call_module(self, n, x: _Value) -> _Value:
         m = self.modules[n.target]
-        if isinstance(m, nn.Conv2d):
+        if isinstance(m, CONVS):
             return self.conv(n, m, x)
         if isinstance(m, nn.Linear):
             return self.linear(n, m, x)
@@ -188,10 +239,10 @@ class _Converter:
             return self.fuse_activation(n, x, Activation.RELU)
         if isinstance(m, nn.Hardtanh) and (m.min_val, m.max_val) == (0.0, 6.0):
             return self.fuse_activation(n, x, Activation.RELU6)
-        if isinstance(m, nn.MaxPool2d):
-            return self.pool(n, m, x, OpType.MAX_POOL_2D)
-        if isinstance(m, nn.AvgPool2d):
-            return self.pool(n, m, x, OpType.AVERAGE_POOL_2D)
+        if type(m) in POOLS:
+            return self.pool(n, m, x, POOLS[type(m)])
+        if isinstance(m, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)):
+            return self.global_pool(n, m, x)
         if isinstance(m, nn.Flatten):
             return self.flatten(n, x)
         if isinstance(m, nn.Softmax):
@@ -248,8 +299,8 @@ class _Converter:
 def from_torch(module: nn.Module, example_input: torch.Tensor) -> Graph:
     """Convert ``module`` (evaluated in inference mode) to a float leafml Graph.
 
-    ``example_input`` fixes the input shape (batch 1, NCHW for images or
-    ``[1, features]``).  The module itself is not modified.  Raises
+    ``example_input`` fixes the input shape (batch 1: NCHW for images,
+    ``[1, channels, length]`` for 1-D signals, or ``[1, features]``).  The module itself is not modified.  Raises
     :class:`UnsupportedModelError` naming the first layer that cannot be converted.
     """
     if not isinstance(example_input, torch.Tensor) or example_input.dtype != torch.float32:

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from leafml.ir.graph import Graph, GraphError, Node, OpType
-from leafml.ops.base import OpDef
+from leafml.ops.base import InPlace, OpDef
 from leafml.ops.quantize import (
     INT8_VALUES,
     XNNPACK_RATIO_RANGE,
@@ -105,6 +105,10 @@ class _Elementwise(OpDef):
 
     def run_int8(self, graph, node, params: LookupTable, inputs, rounding):
         return params.lookup(inputs[0])
+
+    def in_place(self, graph, node):
+        # leafml_lookup_s8 reads input[i] just before it writes output[i].
+        return (InPlace(0),)
 
     def label(self, node: Node) -> str:
         return f"{node.op.value} node {node.name or node.outputs}"

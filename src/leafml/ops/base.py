@@ -80,6 +80,15 @@ class OpDef:
         """True if the output may share the input's memory (same bytes, no copy)."""
         return False
 
+    def in_place(self, graph: Graph, node: Node) -> tuple[InPlace, ...]:
+        """The ways the node's C kernel may write its output over one of its inputs (none by default).
+
+        An operator lists a way only when its kernel's data dependencies make
+        it safe; :mod:`leafml.plan` decides whether a way is used (the input
+        must die at the node) and what scratch it costs.
+        """
+        return ()
+
 
 # -- shared geometry ----------------------------------------------------------
 @dataclass(frozen=True)
@@ -98,6 +107,25 @@ class Window:
     out_w: int
     pad_top: int
     pad_left: int
+
+
+@dataclass(frozen=True)
+class InPlace:
+    """One way a kernel may write its output over the bytes of its data input ``input_index``.
+
+    ``window`` None, element-wise: the kernel walks the elements in order,
+    reads input element i before it writes output element i, and no output
+    element is wider than an input element, so each write lands on input
+    bytes already read.  ``window`` set: output row r reads only the input
+    rows under its window, so the kernel can run a band of output rows at a
+    time on the input rows under it (:mod:`leafml.plan.rows` schedules the
+    bands and their scratch); ``pixelwise`` adds that output pixel p reads
+    only input pixel p, so a band may be any run of pixels.
+    """
+
+    input_index: int
+    window: Window | None = None
+    pixelwise: bool = False
 
 
 def _out_and_pad(size: int, k: int, stride: int, dilation: int, padding: Padding) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from leafml.ir.graph import Activation, Graph, GraphError, Node, OpType, Padding
-from leafml.ops.base import OpDef, Window, activation_range, apply_activation_float, check_weight, patches, window, xnnpack_activation_range
+from leafml.ops.base import InPlace, OpDef, Window, activation_range, apply_activation_float, check_weight, patches, window, xnnpack_activation_range
 from leafml.quant.fixedpoint import Rounding, quantize_multipliers, requantize, requantize_float32
 
 
@@ -132,6 +132,13 @@ class Conv2D(OpDef):
         if len(inputs) > 2:
             acc = acc + inputs[2].astype(np.int64)
         return params.requantize(acc, rounding).reshape(n, oh, ow, w.shape[0])
+
+    def in_place(self, graph, node):
+        # Output row r reads only the input rows under its window; the row walk covers one image.
+        if graph.tensors[node.inputs[0]].shape[0] != 1:
+            return ()
+        w = conv_window(graph, node)
+        return (InPlace(0, w, pixelwise=(w.k_h, w.k_w, w.stride_h, w.stride_w) == (1, 1, 1, 1)),)
 
     def macs(self, graph, node):
         out = graph.tensors[node.outputs[0]]

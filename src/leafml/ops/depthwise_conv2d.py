@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from leafml.ir.graph import Activation, Graph, GraphError, Node, OpType, Padding
-from leafml.ops.base import OpDef, Window, apply_activation_float, check_weight, patches, window
+from leafml.ops.base import InPlace, OpDef, Window, apply_activation_float, check_weight, patches, window
 from leafml.ops.conv2d import RequantParams, check_int8_weights, weighted_requant
 from leafml.quant.fixedpoint import Rounding
 
@@ -98,6 +98,12 @@ class DepthwiseConv2D(OpDef):
         shifted = inputs[0].astype(np.int64) + params.input_offset
         acc = self._accumulate(graph, node, shifted, inputs[1].astype(np.int64), 0, np.int64) + inputs[2].astype(np.int64)
         return params.requantize(acc, rounding)
+
+    def in_place(self, graph, node):
+        # Output row r reads only the input rows under its window; the row walk covers one image.
+        if graph.tensors[node.inputs[0]].shape[0] != 1:
+            return ()
+        return (InPlace(0, depthwise_window(graph, node)),)
 
     def macs(self, graph, node):
         w = graph.tensors[node.inputs[1]]

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from leafml.ir.graph import Activation, Graph, GraphError, Node, OpType, Tensor
-from leafml.ops.base import OpDef, activation_range, apply_activation_float, xnnpack_activation_range
+from leafml.ops.base import InPlace, OpDef, activation_range, apply_activation_float, xnnpack_activation_range
 from leafml.quant.fixedpoint import Rounding, multiply_by_quantized_multiplier, quantize_multiplier
 
 ADD_LEFT_SHIFT = 20  # headroom bits of TFLite's int8 ADD
@@ -194,6 +194,15 @@ class _Binary(OpDef):
             )
         if second.dtype == np.int8 and (second.quant is None or second.quant.per_channel):
             raise GraphError(f"{node.op.value} operand {second.name!r} must be int8 with per-tensor quantization")
+
+    def in_place(self, graph, node):
+        # leafml_broadcast_s8 walks the output in order and reads both operands of element i
+        # before it writes element i; an operand as large as the output is not broadcast, so
+        # its element i sits where output element i goes.
+        size = graph.tensors[node.outputs[0]].size
+        return tuple(
+            InPlace(i) for i, name in enumerate(node.inputs) if not graph.tensors[name].is_constant and graph.tensors[name].size == size
+        )
 
 
 class Add(_Binary):

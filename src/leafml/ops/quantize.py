@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from leafml.ir.graph import Graph, GraphError, OpType
-from leafml.ops.base import OpDef
+from leafml.ops.base import InPlace, OpDef
 from leafml.quant.fixedpoint import Rounding, multiply_by_quantized_multiplier, quantize_multiplier, saturating_rounding_doubling_high_mul
 
 INT8_VALUES = np.arange(-128, 128, dtype=np.int64)
@@ -192,6 +192,11 @@ class Quantize(OpDef):
         if out_dtype == np.int8 and in_xnnpack_range(in_scale / out_scale):
             return table(xnnpack_rescale(offset_free, in_scale / out_scale))
         return SplitLookupTable(table(_neon_rescale(offset_free, real)), table(rescale(offset_free, real)))
+
+    def in_place(self, graph, node):
+        # Between 8-bit types a table lookup (leafml_lookup_s8); from float32, leafml_quantize_f32_s8
+        # writes byte i after reading float i, whose bytes 4i..4i+3 lie at or past it.
+        return (InPlace(0),)
 
     def run_int8(self, graph, node, params: AffineQuantizeParams | LookupTable | SplitLookupTable, inputs, rounding):
         if isinstance(params, SplitLookupTable):

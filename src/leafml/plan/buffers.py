@@ -42,10 +42,11 @@ class Buffer:
 
 @dataclass(frozen=True)
 class Plan:
-    """Byte offsets of buffers in one arena of ``arena_bytes`` bytes."""
+    """Byte offsets of buffers in one arena of ``arena_bytes`` bytes, and the strategy that placed them."""
 
     offsets: dict[str, int] = field(default_factory=dict)
     arena_bytes: int = 0
+    strategy: str = ""
 
 
 def align_up(value: int, alignment: int = ALIGNMENT) -> int:
@@ -55,10 +56,13 @@ def align_up(value: int, alignment: int = ALIGNMENT) -> int:
 
 def lower_bound(buffers: list[Buffer]) -> int:
     """No plan can use fewer bytes: the largest sum of sizes live at one step."""
-    if not buffers:
-        return 0
-    steps = range(min(b.first_use for b in buffers), max(b.last_use for b in buffers) + 1)
-    return max(sum(b.size for b in buffers if b.first_use <= t <= b.last_use) for t in steps)
+    # Sweep the steps where lifetimes start and end: births at a step count before deaths after it.
+    events = sorted([(b.first_use, b.size) for b in buffers] + [(b.last_use + 1, -b.size) for b in buffers])
+    live = peak = 0
+    for _, change in events:
+        live += change
+        peak = max(peak, live)
+    return peak
 
 
 def check_plan(buffers: list[Buffer], plan: Plan, alignment: int = ALIGNMENT) -> None:
@@ -96,6 +100,11 @@ def check_plan(buffers: list[Buffer], plan: Plan, alignment: int = ALIGNMENT) ->
 _SYMBOLS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
+def buffer_symbols(buffers: list[Buffer]) -> dict[str, str]:
+    """One character per buffer, in order (they repeat after 62), for drawings of a plan."""
+    return {b.name: _SYMBOLS[i % len(_SYMBOLS)] for i, b in enumerate(buffers)}
+
+
 def format_plan(buffers: list[Buffer], plan: Plan, width: int = 64) -> str:
     """The plan as ASCII: one row per step, the arena drawn ``width`` characters wide.
 
@@ -107,7 +116,7 @@ def format_plan(buffers: list[Buffer], plan: Plan, width: int = 64) -> str:
         return lines[0]
     bytes_per_char = max(plan.arena_bytes, 1) / width
     lines[0] += f", one character = {bytes_per_char:.1f} bytes"
-    symbols = {b.name: _SYMBOLS[i % len(_SYMBOLS)] for i, b in enumerate(buffers)}
+    symbols = buffer_symbols(buffers)
     first = min(b.first_use for b in buffers)
     last = max(b.last_use for b in buffers)
     for step in range(first, last + 1):

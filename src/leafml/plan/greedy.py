@@ -29,4 +29,4 @@ def greedy_by_size(buffers: list[Buffer], alignment: int = ALIGNMENT) -> Plan:
         offsets[buffer.name] = offset
         placed.append((offset, buffer))
     arena = max((offsets[b.name] + b.size for b in buffers), default=0)
-    return Plan(offsets, align_up(arena, alignment))
+    return Plan(offsets, align_up(arena, alignment), "greedy by size")

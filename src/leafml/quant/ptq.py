@@ -1,7 +1,8 @@
 """int8 post-training quantization following the TFLite quantization spec.
 
 * Weights: symmetric int8 in [-127, 127], zero point 0; per output channel
-  for CONV_2D (axis 0), per tensor for FULLY_CONNECTED (as the spec says).
+  for CONV_2D (axis 0) and DEPTHWISE_CONV_2D (axis 3), per tensor for
+  FULLY_CONNECTED (as the spec says).
 * Biases: int32, zero point 0, scale ``input_scale * weight_scale[c]``.
 * Activations (graph input and output included): asymmetric int8 per tensor,
   from the min/max observed over calibration data, the range always
@@ -16,11 +17,12 @@ import numpy as np
 
 from leafml.errors import LeafmlError
 from leafml.interpreter import evaluate
-from leafml.ir.graph import Graph, GraphError, OpType, QuantParams, Tensor
+from leafml.ir.graph import Graph, GraphError, Node, OpType, QuantParams, Tensor
 
 KEEPS_INPUT_QUANT = (OpType.MAX_POOL_2D, OpType.AVERAGE_POOL_2D, OpType.RESHAPE)
-WEIGHTED = (OpType.CONV_2D, OpType.FULLY_CONNECTED)
-PER_CHANNEL = (OpType.CONV_2D,)
+WEIGHTED = (OpType.CONV_2D, OpType.DEPTHWISE_CONV_2D, OpType.FULLY_CONNECTED)
+# The weights' output-channel axis of the operators quantized per channel.
+PER_CHANNEL_AXIS = {OpType.CONV_2D: 0, OpType.DEPTHWISE_CONV_2D: 3}
 
 
 class CalibrationError(LeafmlError, ValueError):
@@ -48,13 +50,32 @@ def dequantize_array(q: np.ndarray, quant: QuantParams) -> np.ndarray:
     return ((q.astype(np.float64) - quant.scalar_zero_point) * quant.scalar_scale).astype(np.float32)
 
 
-def _symmetric_weights(w: np.ndarray, per_channel: bool) -> tuple[np.ndarray, QuantParams]:
-    axes = tuple(range(1, w.ndim)) if per_channel else None
-    peak = np.max(np.abs(w), axis=axes)
-    scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
-    shaped = scale.reshape(-1, *([1] * (w.ndim - 1))) if per_channel else scale
+def _symmetric_weights(w: np.ndarray, axis: int | None) -> tuple[np.ndarray, QuantParams]:
+    """Symmetric int8 weights, per channel along ``axis`` (None: per tensor)."""
+    axes = tuple(a for a in range(w.ndim) if a != axis) if axis is not None else None
+    peak = np.max(np.abs(w), axis=axes, keepdims=axis is not None)
+    shaped = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
     q = np.clip(np.round(w / shaped), -127, 127).astype(np.int8)
-    return q, QuantParams(np.atleast_1d(scale), np.zeros(np.atleast_1d(scale).shape, np.int64), axis=0)
+    scale = np.atleast_1d(shaped.ravel())
+    return q, QuantParams(scale, np.zeros(scale.shape, np.int64), axis=axis or 0)
+
+
+def with_float_input(graph: Graph) -> Graph:
+    """A copy of the int8 ``graph`` that takes float32 input and quantizes it with a QUANTIZE node first.
+
+    What TFLite converters emit for float I/O: a DSP block's float features
+    feed the model directly, and every back end (LiteRT, TFLM, the C)
+    quantizes them with its own runtime's rounding.
+    """
+    g = graph.copy()
+    x = g.tensors[g.inputs[0]]
+    if x.dtype != np.int8:
+        raise GraphError(f"graph input {x.name!r} is {x.dtype}; with_float_input takes an int8 graph")
+    name = g.unique_name(f"{x.name}_float")
+    g.add_tensor(Tensor(name, x.shape))
+    g.nodes.insert(0, Node(OpType.QUANTIZE, [name], [x.name], name=f"{x.name}_quantize"))
+    g.inputs[0] = name
+    return g.validate()
 
 
 class Quantizer:
@@ -114,7 +135,7 @@ class Quantizer:
 
     def _quantize_weights(self, g: Graph, node) -> None:
         x, w = g.tensors[node.inputs[0]], g.tensors[node.inputs[1]]
-        q, w_quant = _symmetric_weights(w.data, per_channel=node.op in PER_CHANNEL)
+        q, w_quant = _symmetric_weights(w.data, PER_CHANNEL_AXIS.get(node.op))
         w.data, w.dtype, w.quant = q, np.dtype(np.int8), w_quant
         if len(node.inputs) > 2:
             b = g.tensors[node.inputs[2]]
