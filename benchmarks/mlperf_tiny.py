@@ -17,6 +17,7 @@ metrics.json gives the figures.  Prints one table:
   MAC/instr          MACs per Cortex-M4 instruction
   flash B            text + rodata + data of the generated model objects (arm-none-eabi-size)
   arena B            static arena of the generated C (planned)
+  bound B            lower bound of any arena for this schedule (the largest set of tensors that must be live at once)
   state B            static RAM of a streaming model's variables in the generated C
   TFLM head / total  TFLM's arena for the same file: planned activations / all, variables included (print_allocations)
 
@@ -34,7 +35,7 @@ from pathlib import Path
 
 MLPERF_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "models" / "mlperf_tiny"
 MLPERF_MODELS = ("kws_ref_model", "pretrainedResnet_quant", "ad01_int8")
-COLUMNS = ("model", "ops", "MACs", "weights B", "parity", "M4 instr", "MAC/instr", "flash B", "arena B", "state B", "TFLM head / total", "wall s")
+COLUMNS = ("model", "ops", "MACs", "weights B", "parity", "M4 instr", "MAC/instr", "flash B", "arena B", "bound B", "state B", "TFLM head / total", "wall s")
 
 
 def measure(model: Path, inputs: int, scratch: Path) -> tuple[list[str], bool]:
@@ -59,6 +60,7 @@ def measure(model: Path, inputs: int, scratch: Path) -> tuple[list[str], bool]:
         f"{m['macs'] / m['instructions_cortex_m4']:.3f}",
         f"{m['flash_bytes']:,}",
         f"{m['arena_bytes']:,}",
+        f"{m['arena_lower_bound_bytes']:,}",
         f"{m['state_bytes']:,}",
         f"{tflm['head']:,} / {tflm['total']:,}",
         f"{m['wall_s']:.1f}",

@@ -378,6 +378,7 @@ def compile_model(
         "parity": {name: None for name in RUNGS},
         "flash_bytes": None,
         "arena_bytes": cmodel.arena_bytes,
+        "arena_lower_bound_bytes": cmodel.memory.lower_bound,
         "state_bytes": cmodel.state_bytes,
         "instructions_cortex_m4": None,
         "macs": cmodel.macs,
