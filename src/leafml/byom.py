@@ -32,9 +32,8 @@ from ai_edge_litert import schema_py_generated as fb
 from leafml.codegen.emitters import EMITTERS
 from leafml.errors import LeafmlError
 from leafml.export.tflite_ops import BY_CODE
-from leafml.frontends.tflite import LOWERED_HERE, TfliteFormatError, UnsupportedOperatorError, read_tflite, to_graph
+from leafml.frontends.tflite import LOWERED_HERE, TfliteFormatError, UnsupportedOperatorError, read_model_file, read_tflite, to_graph
 from leafml.frontends.tflite_model import TfliteModel, TfliteOperator, TfliteSubgraph, TfliteTensor
-from leafml.frontends.tflite_unpack import FILE_IDENTIFIER, MAX_FILE_BYTES
 from leafml.interpreter import runs_integer_kernel
 from leafml.ir.graph import Graph, Node, OpType
 from leafml.ops import get_op
@@ -144,21 +143,6 @@ class ModelReport:
             "supported": self.supported,
             "operators": [{**dataclasses.asdict(row), "supported": row.supported} for row in self.operators],
         }
-
-
-def read_model_file(path: str | Path) -> bytes:
-    """The bytes of a .tflite file; TfliteFormatError (one line) when it cannot be read."""
-    path = Path(path)
-    try:
-        with path.open("rb") as file:
-            # Bounded reads, the rest only after a TFLite header: the path
-            # may be a device or pipe that never ends.
-            data = file.read(8)
-            if data[4:8] == FILE_IDENTIFIER:
-                data += file.read(MAX_FILE_BYTES)
-    except OSError as e:
-        raise TfliteFormatError(f"{path}: cannot read the file ({e.strerror or e}); check the path and its permissions") from e
-    return data
 
 
 def inspect_model(path: str | Path) -> ModelReport:

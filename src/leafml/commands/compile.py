@@ -5,35 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-
-def _bytes(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of bytes >= 1, got {text!r}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of inputs >= 1, got {text!r}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}")
-    return value
+from leafml.commands import whole_number
 
 
 def register(commands) -> None:
@@ -50,10 +22,10 @@ def register(commands) -> None:
     compile_.add_argument("--no-verify", dest="verify", action="store_false",
                           help="only write the C; skip the verification ladder (no compilers or QEMU needed)")
     compile_.add_argument("--force", action="store_true", help="overwrite leafml's files in a non-empty --out folder")
-    compile_.add_argument("--inputs", type=_count, default=DEFAULT_INPUTS, metavar="N",
+    compile_.add_argument("--inputs", type=whole_number("inputs"), default=DEFAULT_INPUTS, metavar="N",
                           help=f"random inputs to verify on (default: {DEFAULT_INPUTS})")
-    compile_.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the random inputs (default: 0)")
-    compile_.add_argument("--max-ram", type=_bytes, default=None, metavar="BYTES",
+    compile_.add_argument("--seed", type=whole_number("", minimum=0), default=0, metavar="S", help="seed of the random inputs (default: 0)")
+    compile_.add_argument("--max-ram", type=whole_number("bytes"), default=None, metavar="BYTES",
                           help="refuse the model if its arena and state need more RAM than this")
     compile_.set_defaults(run=run)
 

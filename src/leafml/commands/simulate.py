@@ -7,15 +7,7 @@ import json
 import math
 from pathlib import Path
 
-
-def _fleet(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of devices >= 1, got {text!r}")
-    return value
+from leafml.commands import whole_number
 
 
 def _intensity(text: str) -> float:
@@ -33,7 +25,7 @@ def register(commands) -> None:
         "simulate", help="energy per day, battery life and edge versus cloud of a duty-cycle scenario (TOML)")
     simulate.add_argument("scenario", type=Path, metavar="SCENARIO.toml",
                           help="scenario file; the greenhouse example ships in leafml/energy/scenarios/")
-    simulate.add_argument("--fleet", type=_fleet, default=1, metavar="N",
+    simulate.add_argument("--fleet", type=whole_number("devices"), default=1, metavar="N",
                           help="number of devices for the edge-versus-cloud totals (default: 1)")
     simulate.add_argument("--grid-gco2-per-kwh", type=_intensity, default=None, metavar="X",
                           help="grid carbon intensity in g CO2e/kWh (default: the scenario's, else the world average)")

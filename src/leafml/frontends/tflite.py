@@ -64,7 +64,12 @@ def load_tflite(model: str | os.PathLike | bytes, subgraph: int = 0) -> Graph:
     """
     if isinstance(model, (bytes, bytearray, memoryview)):
         return to_graph(read_tflite(model), subgraph)
-    path = Path(model)
+    return to_graph(read_tflite(read_model_file(model), str(model)), subgraph)
+
+
+def read_model_file(path: str | Path) -> bytes:
+    """The bytes of a .tflite file; TfliteFormatError (one line) when it cannot be read."""
+    path = Path(path)
     try:
         with path.open("rb") as file:
             # Bounded reads, the rest only after a TFLite header: the path
@@ -74,7 +79,7 @@ def load_tflite(model: str | os.PathLike | bytes, subgraph: int = 0) -> Graph:
                 data += file.read(MAX_FILE_BYTES)
     except OSError as e:
         raise TfliteFormatError(f"{path}: cannot read the file ({e.strerror or e}); check the path and its permissions") from e
-    return to_graph(read_tflite(data, str(path)), subgraph)
+    return data
 
 
 def supported_operators() -> list[str]:
