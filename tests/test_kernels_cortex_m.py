@@ -41,12 +41,12 @@ class Chain:
         self.count = 0
 
     def _add(self, op: OpType, attrs, weights: np.ndarray, channel_axis: int, taps: int, bias: bool,
-             activation_zero_point: int, output_scale: float | None) -> Chain:
+             activation_zero_point: int, output_scale: float | None, per_channel: bool = True) -> Chain:
         g, name = self.graph, f"y{self.count}"
         x_scale = float(g.tensors[self.last].quant.scalar_scale)
         channels = weights.shape[channel_axis]
-        w_scales = (2.0 ** self.rng.uniform(-9, -6, channels)).astype(np.float32)
-        zeros = np.zeros(channels, dtype=np.int64)
+        w_scales = (2.0 ** self.rng.uniform(-9, -6, channels if per_channel else 1)).astype(np.float32)
+        zeros = np.zeros(w_scales.size, dtype=np.int64)
         inputs = [self.last, g.add_constant(f"{name}_w", weights, QuantParams(w_scales, zeros, axis=channel_axis)).name]
         if bias:
             b_scales = (np.float32(x_scale) * w_scales).astype(np.float32)
@@ -74,12 +74,12 @@ class Chain:
         zero_point = -128 if activation is Activation.RELU else -7
         return self._add(OpType.DEPTHWISE_CONV_2D, attrs, weights, 3, kernel[0] * kernel[1], True, zero_point, None)
 
-    def fully_connected(self, units: int, activation=Activation.NONE, bias=True) -> Chain:
+    def fully_connected(self, units: int, activation=Activation.NONE, bias=True, per_channel=True) -> Chain:
         in_features = self.graph.tensors[self.last].shape[-1]
         weights = self.rng.integers(-127, 128, (units, in_features)).astype(np.int8)
         zero_point = -128 if activation is Activation.RELU else 9
         return self._add(OpType.FULLY_CONNECTED, FullyConnectedAttrs(activation), weights, 0, in_features, bias,
-                         zero_point, None)
+                         zero_point, None, per_channel)
 
     def build(self) -> Graph:
         return self.graph.validate()
@@ -121,9 +121,9 @@ CHAINS = {
     # Depth multiplier 2, stride 2, a wide image (plane not transposed), a 5x3 dilated window, VALID.
     "depthwise": lambda: Chain((1, 6, 11, 4), 4).depthwise((3, 3), multiplier=2, stride=(2, 2))
     .depthwise((5, 3), dilation=(1, 2)).depthwise((3, 3), padding=Padding.VALID, activation=Activation.RELU6).build(),
-    # Odd sizes (depth % 4 = 3, rows left over after blocks of 4) and two input rows.
+    # Odd sizes (depth % 4 = 3, rows left over after blocks of 4), two input rows, per-tensor weights.
     "fully_connected": lambda: Chain((2, 37), 5).fully_connected(11, Activation.RELU).fully_connected(6, bias=False)
-    .fully_connected(5).build(),
+    .fully_connected(5, per_channel=False).build(),
     # Accumulators on rounding ties, across right shifts of 1 to 19.
     "ties": tie_probe,
     # Scales that leave fast mode: a multiplier above 1 (no right shift), then one far below (shift past 23).

@@ -2,14 +2,13 @@
 
 A conv, depthwise or fully-connected node becomes two calls in model.c, one
 chosen by the preprocessor: under ``#if LEAFML_ARM_DSP`` (Cortex-M4, M7,
-M33, M55) the ``*_dsp_s8`` kernel with a scratch buffer and its mode, under
-``#else`` the portable kernel.  Both read the same constant arrays, so the
-weights are in the firmware once whichever runs.
+M33, M55) the ``*_dsp_s8`` kernel with a scratch buffer and its
+requantization mode, under ``#else`` the portable kernel.  Both read the
+same constant arrays, so the weights are in the firmware once whichever runs.
 
 The scratch buffer is an ``int32_t`` array local to a block of the invoke
-function: it lives on the stack only while its node runs (the compiler
-shares the slot between nodes), and the firmware's measured stack use
-includes it.
+function: it lives on the stack only while its node runs (GCC shares the
+slot between nodes), and the firmware's measured stack use includes it.
 
 *Fast mode* (see ``dsp.h``) doubles the accumulators and requantizes each
 with one SMMLAR and a shift.  It is exact for TFLM's double rounding when
@@ -59,31 +58,36 @@ def requantization_mode(graph: Graph, node: Node, params: RequantParams, reduce_
 
 
 def conv_scratch_words(graph: Graph, node: Node) -> int:
-    """int32 words of a per-channel table (4 accumulators and 4 constants each), widened columns
-    (4 pixels x the filter depth rounded up to 4, int16 each) and one staging row of that many
-    int8 bytes."""
+    """Scratch of the DSP conv kernel, in 4-byte words.
+
+    A table of 8 words per output channel (a block's 4 accumulators and the
+    channel's constants), the widened columns of 4 pixels (the filter depth
+    rounded up to 4, one int16 each) and a staging row of as many int8 bytes.
+    """
     w = graph.tensors[node.inputs[1]]
     depth = _round_up(int(np.prod(w.shape[1:])), 4)
     return 8 * w.shape[0] + _PIXELS_PER_BLOCK * depth // 2 + depth // 4
 
 
 def depthwise_scratch_words(graph: Graph, node: Node) -> int:
-    """int32 words of one padded int16 input plane and one line of int32 accumulators.
+    """Scratch of the DSP depthwise kernel, in 4-byte words: one padded int16 input plane and one line of int32 accumulators.
 
-    The plane is transposed when the output has more rows than columns, so
-    that its lines (and the accumulator line) run along the longer side.
+    The kernel transposes the plane when the output has more rows than
+    columns; the size covers either layout, so that a row walk's narrower
+    windows (which may choose the other) fit as well.
     """
     win = depthwise_window(graph, node)
     rows = (win.out_h - 1) * win.stride_h + (win.k_h - 1) * win.dilation_h + 1
     cols = (win.out_w - 1) * win.stride_w + (win.k_w - 1) * win.dilation_w + 1
-    if win.out_h > win.out_w:
-        rows, cols = cols, rows
-    pitch = _round_up(cols + 1, 2)  # halfwords: even lines start on words; one spare lane for pair reads
-    return rows * pitch // 2 + max(win.out_h, win.out_w)
+
+    def plane(lines: int, length: int) -> int:
+        return lines * _round_up(length + 1, 2) // 2  # even lines start on words; a spare lane for pair reads
+
+    return max(plane(rows, cols), plane(cols, rows)) + max(win.out_h, win.out_w)
 
 
 def fully_connected_scratch_words(graph: Graph, node: Node) -> int:
-    """int32 words of one widened input row: its whole groups of 4 values, int16 each."""
+    """Scratch of the DSP fully-connected kernel, in 4-byte words: the whole groups of 4 values of one input row, int16 each."""
     return max(graph.tensors[node.inputs[1]].shape[1] // 4 * 2, 1)
 
 
