@@ -48,7 +48,8 @@ def measure(model: Path, core: str, nodes: bool, scratch: Path) -> bool:
     instructions = float(np.mean(result.instructions))
     weights = sum(graph.tensors[name].nbytes for n in graph.nodes if n.op in WEIGHTED for name in n.inputs[1:])
     flash = result.model_sizes.text + result.model_sizes.data
-    print(f"{model.stem}  {core}: {instructions:,.0f} instructions, {c.macs:,} MACs ({c.macs / instructions:.3f} MAC/instr), "
+    print(f"{model.stem}  {core}: {instructions:,.0f} instructions, {c.macs:,} MACs "
+          f"({c.macs / instructions:.3f} MAC/instr), "
           f"flash {flash:,} B (weights+bias {weights:,} B, +{flash - weights:,}), stack {result.stack_bytes:,} B, "
           f"{'bit-exact' if exact else 'OUTPUTS DIFFER'}")
     if nodes:

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from int8_graphs import add_int8_node, int8_input, random_int8, requant_probe
 
+from leafml import load_tflite
 from leafml.codegen import generate_c
 from leafml.codegen.dsp_kernels import requantization_mode
 from leafml.firmware import run_cortex_m, run_cortex_m4
-from leafml import load_tflite
 from leafml.interpreter import prepare
 from leafml.ir import Activation, Graph, OpType, Padding, QuantParams
 from leafml.ops import Conv2DAttrs, DepthwiseConv2DAttrs, FullyConnectedAttrs
@@ -121,7 +121,7 @@ CHAINS = {
     # Depth multiplier 2, stride 2, a wide image (plane not transposed), a 5x3 dilated window, VALID.
     "depthwise": lambda: Chain((1, 6, 11, 4), 4).depthwise((3, 3), multiplier=2, stride=(2, 2))
     .depthwise((5, 3), dilation=(1, 2)).depthwise((3, 3), padding=Padding.VALID, activation=Activation.RELU6).build(),
-    # Odd sizes (depth % 4 = 3, rows left over after blocks of 4), two input rows, per-tensor weights.
+    # Every partial last group (37, 11 and 6 inputs), odd output counts, two input rows, per-tensor weights.
     "fully_connected": lambda: Chain((2, 37), 5).fully_connected(11, Activation.RELU).fully_connected(6, bias=False)
     .fully_connected(5, per_channel=False).build(),
     # Accumulators on rounding ties, across right shifts of 1 to 19.
@@ -134,14 +134,15 @@ CHAINS = {
 }
 
 
-def generate_and_run(graph: Graph, rounding: str, core: str, work_dir) -> tuple[np.ndarray, np.ndarray, str]:
+def generate_and_run(graph: Graph, rounding: str, core: str, work_dir, opt: str = "-O2"
+                     ) -> tuple[np.ndarray, np.ndarray, str]:
     """Outputs of the generated C on `core` in QEMU, the reference's, and model.c."""
     x = graph.tensors[graph.inputs[0]]
     inputs = random_int8((1, *x.shape), 6, seed=11)
     expected = np.stack([graph.run(sample, rounding=rounding)[0] for sample in inputs]).reshape(len(inputs), -1)
     model = generate_c(graph, work_dir / "c", rounding=rounding)
     result = run_cortex_m(core, model.sources, [model.include_dir], inputs.reshape(len(inputs), -1),
-                          expected.shape[1], work_dir / core)
+                          expected.shape[1], work_dir / core, opt=opt)
     return result.outputs, expected, model.source.read_text()
 
 
@@ -177,6 +178,14 @@ def test_every_core_gives_the_reference_bytes_with_or_without_the_dsp_extension(
     np.testing.assert_array_equal(got, want)
 
 
+@needs_cortex_m
+@pytest.mark.parametrize("chain", ["kws_front", "fully_connected"])
+def test_the_assembly_loops_build_without_optimization(tmp_path, chain):
+    # -O0 keeps a frame pointer, so the inner loops' register needs must fit what is left.
+    got, want, _ = generate_and_run(CHAINS[chain](), "double", "cortex-m4", tmp_path, opt="-O0")
+    np.testing.assert_array_equal(got, want)
+
+
 def test_fast_mode_needs_double_rounding_right_shifts_and_bounded_accumulators():
     graph = CHAINS["pointwise"]()
     node = graph.nodes[0]
@@ -207,7 +216,8 @@ def test_keyword_spotting_ds_cnn_runs_within_its_instruction_and_flash_budgets(s
     result = run_cortex_m4(model.sources, [model.include_dir], inputs.reshape(len(inputs), -1), expected.shape[1],
                            tmp_path / "m4")
     np.testing.assert_array_equal(result.outputs, expected)
-    assert max(result.instructions) <= KWS_INSTRUCTION_BUDGET, f"{max(result.instructions):,} instructions per inference"
+    most = max(result.instructions)
+    assert most <= KWS_INSTRUCTION_BUDGET, f"{most:,} instructions per inference"
     weighted = [n for n in graph.nodes if n.op in (OpType.CONV_2D, OpType.DEPTHWISE_CONV_2D, OpType.FULLY_CONNECTED)]
     weight_bytes = sum(graph.tensors[name].nbytes for n in weighted for name in n.inputs[1:])
     flash = result.model_sizes.text + result.model_sizes.data

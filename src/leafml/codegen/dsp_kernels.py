@@ -70,9 +70,10 @@ def conv_scratch_words(graph: Graph, node: Node) -> int:
 
 
 def depthwise_scratch_words(graph: Graph, node: Node) -> int:
-    """Scratch of the DSP depthwise kernel, in 4-byte words: one padded int16 input plane and one line of int32 accumulators.
+    """Scratch of the DSP depthwise kernel, in 4-byte words.
 
-    The kernel transposes the plane when the output has more rows than
+    One padded int16 input plane and one line of int32 accumulators.  The
+    kernel transposes the plane when the output has more rows than
     columns; the size covers either layout, so that a row walk's narrower
     windows (which may choose the other) fit as well.
     """
@@ -87,12 +88,12 @@ def depthwise_scratch_words(graph: Graph, node: Node) -> int:
 
 
 def fully_connected_scratch_words(graph: Graph, node: Node) -> int:
-    """Scratch of the DSP fully-connected kernel, in 4-byte words: the whole groups of 4 values of one input row, int16 each."""
+    """Scratch of the DSP fully-connected kernel, in 4-byte words: one input row's whole groups of 4 values, int16."""
     return max(graph.tensors[node.inputs[1]].shape[1] // 4 * 2, 1)
 
 
 def dsp_call(src: ModelSource, node: Node, struct: str, kernel: str, scratch_words: int, mode: str) -> str:
-    """The node's statement: ``<kernel>_dsp_s8`` with its scratch under ``#if LEAFML_ARM_DSP``, else ``<kernel>_s8``.
+    """The node's statement: ``<kernel>_dsp_s8`` and its scratch if ``LEAFML_ARM_DSP``, else ``<kernel>_s8``.
 
     ``struct`` is the C expression of the node's params, ``mode`` one of the
     modes :func:`requantization_mode` names.

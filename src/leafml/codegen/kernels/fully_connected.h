@@ -36,55 +36,53 @@ static void leafml_fully_connected_s8(const leafml_fully_connected_t *p, const i
 /* The DSP form widens each input row once into `row` (lane words as in
  * conv.h: group g of 4 values is the even/odd pair row[2g], row[2g + 1];
  * the scratch holds the whole groups, a last partial group stays in
- * registers), then runs 4 weight rows at a time against it: per 4 values,
- * 1 LDRD, and for each weight row 1 load, 2 SXTB16 and 2 SMLAD, with the 4
- * accumulators in registers.  Output rows beyond a multiple of 4 are done
- * one at a time.
+ * registers), then runs 2 weight rows at a time against it: per 4 values,
+ * 1 LDRD, and for each weight row 1 load, 2 SXTB16 and 2 SMLAD, with both
+ * accumulators in registers (two rows keep the loop within the registers
+ * an unoptimized build leaves free).  An odd last output row is done alone.
  *
  * With no more outputs than inputs the kernel may write its output over its
  * own input: each input row is widened before any of its outputs is stored. */
 
+/* One group of 4 values against 2 weight rows, in assembly (with LDRD). */
+#define LEAFML_FC_GROUP_ASM                                                                     \
+    "ldrd %[even], %[odd], [%[x]], #8\n\t"                                                      \
+    "ldr %[w], [%[r0]], #4\n\t"                                                                 \
+    "sxtb16 %[t], %[w], ror #8\n\t"                                                             \
+    "sxtb16 %[w], %[w]\n\t"                                                                     \
+    "smlad %[a0], %[odd], %[t], %[a0]\n\t"                                                      \
+    "smlad %[a0], %[even], %[w], %[a0]\n\t"                                                     \
+    "ldr %[w], [%[r0], %[next]]\n\t"                                                            \
+    "sxtb16 %[t], %[w], ror #8\n\t"                                                             \
+    "sxtb16 %[w], %[w]\n\t"                                                                     \
+    "smlad %[a1], %[odd], %[t], %[a1]\n\t"                                                      \
+    "smlad %[a1], %[even], %[w], %[a1]\n\t"
+
 /* acc[r] += weight row r . row over `groups` whole groups, for the weight
- * rows at first + r * stride, r = 0..3 (stride 0 repeats one row). */
-LEAFML_DSP_NOINLINE static void leafml_fc_dots4(const uint32_t *row, const int8_t *first, int32_t stride,
-                                                int32_t groups, int32_t acc[4])
+ * rows at first + r * stride, r = 0, 1 (stride 0 repeats one row). */
+LEAFML_DSP_NOINLINE static void leafml_fc_dots2(const uint32_t *row, const int8_t *first, int32_t stride,
+                                                int32_t groups, int32_t acc[2])
 {
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    if (groups > 0) {
-        const int8_t *r0 = first, *r2 = first + 2 * stride;
-        const int32_t next = stride - 4; /* from rows 0 and 2, already advanced, to rows 1 and 3 */
-        uint32_t even, odd, word, odd_w;
-        __asm__("1:\n\t"
-                "ldrd %[even], %[odd], [%[x]], #8\n\t"
-                "ldr %[w], [%[r0]], #4\n\t"
-                "sxtb16 %[t], %[w], ror #8\n\t"
-                "sxtb16 %[w], %[w]\n\t"
-                "smlad %[a0], %[odd], %[t], %[a0]\n\t"
-                "smlad %[a0], %[even], %[w], %[a0]\n\t"
-                "ldr %[w], [%[r0], %[next]]\n\t"
-                "sxtb16 %[t], %[w], ror #8\n\t"
-                "sxtb16 %[w], %[w]\n\t"
-                "smlad %[a1], %[odd], %[t], %[a1]\n\t"
-                "smlad %[a1], %[even], %[w], %[a1]\n\t"
-                "ldr %[w], [%[r2]], #4\n\t"
-                "sxtb16 %[t], %[w], ror #8\n\t"
-                "sxtb16 %[w], %[w]\n\t"
-                "smlad %[a2], %[odd], %[t], %[a2]\n\t"
-                "smlad %[a2], %[even], %[w], %[a2]\n\t"
-                "ldr %[w], [%[r2], %[next]]\n\t"
-                "sxtb16 %[t], %[w], ror #8\n\t"
-                "sxtb16 %[w], %[w]\n\t"
-                "smlad %[a3], %[odd], %[t], %[a3]\n\t"
-                "smlad %[a3], %[even], %[w], %[a3]\n\t"
+    const int32_t next = stride - 4; /* from row 0, already advanced, to row 1 */
+    uint32_t pairs = (uint32_t)groups >> 1, even, odd, word, odd_w;
+    int32_t a0 = acc[0], a1 = acc[1];
+    if (pairs != 0) {
+        __asm__("1:\n\t" LEAFML_FC_GROUP_ASM LEAFML_FC_GROUP_ASM
                 "subs %[n], %[n], #1\n\t"
                 "bne 1b"
-                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(row), [r0] "+r"(r0),
-                  [r2] "+r"(r2), [n] "+r"(groups), [even] "=&r"(even), [odd] "=&r"(odd), [w] "=&r"(word),
-                  [t] "=&r"(odd_w)
+                : [a0] "+r"(a0), [a1] "+r"(a1), [x] "+r"(row), [r0] "+r"(first), [n] "+r"(pairs),
+                  [even] "=&r"(even), [odd] "=&r"(odd), [w] "=&r"(word), [t] "=&r"(odd_w)
                 : [next] "r"(next)
                 : "cc", "memory");
     }
-    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+    if (groups & 1) {
+        __asm__(LEAFML_FC_GROUP_ASM
+                : [a0] "+r"(a0), [a1] "+r"(a1), [x] "+r"(row), [r0] "+r"(first), [even] "=&r"(even),
+                  [odd] "=&r"(odd), [w] "=&r"(word), [t] "=&r"(odd_w)
+                : [next] "r"(next)
+                : "memory");
+    }
+    acc[0] = a0, acc[1] = a1;
 }
 
 static void leafml_fully_connected_dsp_s8(const leafml_fully_connected_t *p, const int8_t *input, int8_t *output,
@@ -114,16 +112,16 @@ static void leafml_fully_connected_dsp_s8(const leafml_fully_connected_t *p, con
             leafml_dsp_widen4(word, offset_lanes, fast, &tail_even, &tail_odd);
         }
         for (o = 0; o < p->out_features; o += rows) {
-            /* Fewer than 4 rows left: one row at a time, the same row in every lane. */
-            const int32_t stride = p->out_features - o < 4 ? 0 : depth;
+            /* The last row alone: the same row in both lanes. */
+            const int32_t stride = p->out_features - o < 2 ? 0 : depth;
             const int8_t *first = p->weights + o * depth;
-            int32_t acc[4];
-            rows = stride != 0 ? 4 : 1;
-            for (r = 0; r < 4; ++r) {
+            int32_t acc[2];
+            rows = stride != 0 ? 2 : 1;
+            for (r = 0; r < 2; ++r) {
                 acc[r] = p->bias != NULL ? p->bias[o + (stride != 0 ? r : 0)] * (1 + fast) : 0;
             }
-            leafml_fc_dots4((const uint32_t *)row, first, stride, groups, acc);
-            for (r = 0; tail && r < 4; ++r) {
+            leafml_fc_dots2((const uint32_t *)row, first, stride, groups, acc);
+            for (r = 0; tail && r < 2; ++r) {
                 uint32_t word = 0;
                 memcpy(&word, first + r * stride + 4 * groups, (size_t)tail);
                 acc[r] = __smlad(tail_even, __sxtb16(word), __smlad(tail_odd, leafml_dsp_sxtb16_odd(word), acc[r]));
