@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from leafml.report._html import _STYLE, _cell, _table
+from leafml.report._html import _cell, _table, page
 from leafml.report._plot import png_data_uri
 from leafml.report._rows import format_value, rows_from
 
@@ -77,14 +77,6 @@ def render_energy_html(
     summary_rows = rows_from(summary)
     shares = [(label, j, f"{share:.1%}", how) for label, j, share, how in components]
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f"<title>{escape(title)}</title>",
-        f"<style>{_STYLE}</style>",
-        "</head>",
-        "<body>",
         f"<h1>{escape(title)}</h1>",
         f"<p>{escape(description)}</p>" if description else "",
         "<h2>Summary</h2>",
@@ -98,8 +90,5 @@ def render_energy_html(
         "<h2>Figures and sources</h2>",
         _rows_table(["Key", "Value", "Kind", "Source"], inputs, numeric=(1,)),
         '<p class="foot">simulation.json beside this file holds the same figures in machine-readable form.</p>',
-        "</body>",
-        "</html>",
-        "",
     ]
-    return "\n".join(part for part in parts if part)
+    return page(title, parts)

@@ -30,6 +30,16 @@ img { max-width: 100%; height: auto; }
 """
 
 
+def page(title: str, body: Sequence[str], style: str = _STYLE, before: Sequence[str] = ()) -> str:
+    """A whole self-contained HTML page: ``before`` (e.g. a banner comment), head with ``title`` and ``style``, then ``body`` parts.
+
+    Empty parts are dropped; the title is escaped, the body parts are HTML already.
+    """
+    head = [*before, "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+            f"<title>{escape(title)}</title>", f"<style>{style}</style>", "</head>", "<body>"]
+    return "\n".join(part for part in [*head, *body, "</body>", "</html>", ""] if part) + "\n"
+
+
 def _cell(value: Any, css: str = "") -> str:
     attr = f' class="{css}"' if css else ""
     return f"<td{attr}>{escape(str(value))}</td>"
@@ -74,14 +84,6 @@ def render_html(
     if not confusion_png_uri.startswith("data:image/png;base64,"):
         raise ValueError("the confusion-matrix image must be an inline data:image/png URI")
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f"<title>{escape(title)}</title>",
-        f"<style>{_STYLE}</style>",
-        "</head>",
-        "<body>",
         f"<h1>{escape(title)}</h1>",
         "<h2>Summary</h2>",
         _summary(summary),
@@ -93,10 +95,5 @@ def render_html(
     ]
     if extra:
         parts += ["<h2>Details</h2>", _extra(extra)]
-    parts += [
-        '<p class="foot">metrics.json beside this file holds the metrics in machine-readable form.</p>',
-        "</body>",
-        "</html>",
-        "",
-    ]
-    return "\n".join(parts)
+    parts.append('<p class="foot">metrics.json beside this file holds the metrics in machine-readable form.</p>')
+    return page(title, parts)

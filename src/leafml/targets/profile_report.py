@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from leafml.errors import LeafmlError
+from leafml.report._html import page
 from leafml.targets.estimate import Range
 from leafml.targets.profile import BoardProfile, Profile
 
@@ -132,8 +133,6 @@ def render_html(profile: Profile) -> str:
     """The whole page, self-contained (no external address)."""
     title = f"leafml profile: {profile.model}"
     parts = [
-        BANNER, "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-        f"<title>{escape(title)}</title>", f"<style>{_STYLE}</style>", "</head>", "<body>",
         f"<h1>{escape(title)}</h1>",
         "<p>Instruction counts, flash, RAM and stack are <b>measured</b> (QEMU, arm-none-eabi-size). "
         "Latency, energy and power are <b>estimated</b>: instructions x cycles per instruction (a modelled "
@@ -152,8 +151,8 @@ def render_html(profile: Profile) -> str:
             _table(PUBLISHED_COLUMNS, published, {3, 4, 5, 6}),
         ]
     parts += ["<h2>Details and sources</h2>", *(_details(row) for row in profile.boards),
-              '<p class="foot">profile.json beside this file holds the same figures.</p>', "</body>", "</html>", ""]
-    return "\n".join(parts)
+              '<p class="foot">profile.json beside this file holds the same figures.</p>']
+    return page(title, parts, style=_STYLE, before=[BANNER])
 
 
 def profile_json(profile: Profile) -> dict[str, Any]:
